@@ -1,0 +1,5 @@
+"""`python -m playground`."""
+
+from .cli import main
+
+main(prog_name="playground")

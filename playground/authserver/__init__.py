@@ -1,0 +1,45 @@
+"""The demo authorization server: WSO2 IS's paths, Authlib's machinery."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+
+from .models import make_session_factory
+from .routes import bp, register_error_handlers
+from .server import close_db, create_server
+
+
+def create_app(test_config: dict[str, Any] | None = None, instance_path: str | None = None) -> Flask:
+    """Build the demo authorization server app.
+
+    Configuration: defaults, then `AUTHSERVER_*` environment variables, then
+    `test_config` last.
+    """
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    app.config.from_mapping(
+        DATABASE_URL=None,  # default: a SQLite file in the instance folder
+        ISSUER=None,  # default: this server's token endpoint URL
+        # Requests beyond this get a §5.2 `invalid_request` instead of being read.
+        MAX_CONTENT_LENGTH=64 * 1024,
+        MAX_FORM_MEMORY_SIZE=64 * 1024,
+    )
+    app.config.from_prefixed_env("AUTHSERVER")
+    if test_config:
+        app.config.from_mapping(test_config)
+    url = app.config["DATABASE_URL"]
+    if not url:
+        os.makedirs(app.instance_path, exist_ok=True)
+        url = "sqlite:///" + os.path.join(app.instance_path, "authserver.sqlite3")
+        app.config["DATABASE_URL"] = url
+    app.extensions["demo_authserver"] = {
+        "sessions": make_session_factory(url),
+        "server": create_server(app),
+        "key": None,
+    }
+    app.teardown_appcontext(close_db)
+    app.register_blueprint(bp)
+    register_error_handlers(app)
+    return app

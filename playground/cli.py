@@ -1,0 +1,391 @@
+"""`playground demo | serve | authserver ...`: the command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import IO
+
+import click
+
+from .wsgi import PortInUse
+from .wsgi import serve as serve_wsgi
+
+DEMO_CLIENT_ID = "playground-demo"
+DEMO_CLIENT_SCOPE = "read write"
+DEMO_CLIENT_FILE = "demo-client.json"
+LOCAL_HOSTS = ("127.0.0.1", "0.0.0.0", "::", "::1", "localhost", "")
+
+
+def public_host(host: str) -> str:
+    """The host name to print in URLs for a listening address."""
+    if host in LOCAL_HOSTS:
+        return "localhost"
+    return f"[{host}]" if ":" in host else host
+
+
+def default_instance_path() -> str:
+    """Flask's instance folder of the playground package (./instance in a checkout)."""
+    from flask import Flask
+
+    return Flask("playground").instance_path
+
+
+def instance_option(f):
+    """--instance-path, shared by the commands that keep state."""
+    return click.option(
+        "--instance-path",
+        envvar="PLAYGROUND_INSTANCE_PATH",
+        type=click.Path(file_okay=False),
+        default=None,
+        help="Folder for the database, certificates and demo client (default: ./instance).",
+    )(f)
+
+
+def run_or_fail(serve_call) -> None:
+    """Run a server; a taken port becomes a one-line error, not a traceback."""
+    try:
+        serve_call()
+    except PortInUse as exc:
+        raise click.ClickException(f"{exc}: stop what uses it or choose another port.") from None
+
+
+@click.group()
+@click.version_option(package_name="oauth2-playground")
+def main() -> None:
+    """OAuth 2.0 Playground: try a grant against an authorization server and see
+    exactly what went over the wire."""
+
+
+# -- serve ---------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--threads", default=16, show_default=True, type=click.IntRange(1, 256))
+def serve(host: str, port: int, threads: int) -> None:
+    """Run the playground alone, configured from PLAYGROUND_* variables."""
+    from . import create_app
+
+    def ready(actual: int) -> None:
+        click.echo(f"Playground: http://{public_host(host)}:{actual}/playground2/oauth2.jsp")
+        click.echo("", nl=True)
+        sys.stdout.flush()
+
+    run_or_fail(lambda: serve_wsgi(lambda _port: create_app(), host, port, ready, threads=threads))
+
+
+# -- authserver ----------------------------------------------------------------
+
+
+def open_store(database_url: str | None, instance_path: str):
+    """A session on the demo server's database (created if new)."""
+    from .authserver.models import make_session_factory
+
+    if not database_url:
+        os.makedirs(instance_path, exist_ok=True)
+        database_url = "sqlite:///" + os.path.join(instance_path, "authserver.sqlite3")
+    return make_session_factory(database_url)()
+
+
+def ensure_demo_client(
+    session, instance_path: str, client_id: str | None, client_secret: str | None
+) -> tuple[str, str]:
+    """The demo client's credentials: given, kept from an earlier start, or new.
+
+    The secret is stored hashed in the database; the instance folder keeps the
+    plain one (owner-readable only) so that later starts can show it again.
+    """
+    from .authserver.models import find_client, save_client
+
+    path = Path(instance_path) / DEMO_CLIENT_FILE
+    kept: dict[str, str] = {}
+    if path.exists():
+        try:
+            kept = json.loads(path.read_text())
+        except (OSError, ValueError):
+            kept = {}
+    client_id = client_id or kept.get("client_id") or DEMO_CLIENT_ID
+    if client_secret is None and kept.get("client_id") == client_id:
+        client_secret = kept.get("client_secret")
+    existing = find_client(session, client_id)
+    if client_secret and existing is not None and existing.check_client_secret(client_secret):
+        return client_id, client_secret
+    client_secret = client_secret or secrets.token_urlsafe(24)
+    save_client(
+        session,
+        client_id,
+        client_secret,
+        scope=existing.scope if existing else DEMO_CLIENT_SCOPE,
+        token_format=existing.token_format if existing else "opaque",
+    )
+    os.makedirs(instance_path, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump({"client_id": client_id, "client_secret": client_secret}, f)
+    return client_id, client_secret
+
+
+@main.group(invoke_without_command=True)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=9443, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--http", "plain_http", is_flag=True, help="Plain HTTP instead of HTTPS.")
+@click.option(
+    "--database-url",
+    envvar="AUTHSERVER_DATABASE_URL",
+    default=None,
+    help="SQLAlchemy URL (default: SQLite in the instance folder).",
+)
+@instance_option
+@click.option(
+    "--client-id",
+    envvar="AUTHSERVER_CLIENT_ID",
+    default=None,
+    help="The demo client's ID (default: kept, or playground-demo).",
+)
+@click.option(
+    "--client-secret",
+    envvar="AUTHSERVER_CLIENT_SECRET",
+    default=None,
+    help="The demo client's secret (default: kept, or random).",
+)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@click.option("--threads", default=16, show_default=True, type=click.IntRange(1, 256))
+@click.pass_context
+def authserver(
+    ctx, host, port, plain_http, database_url, instance_path, client_id, client_secret, workers, threads
+):
+    """Run the demo authorization server alone (or manage its clients)."""
+    instance_path = instance_path or default_instance_path()
+    ctx.obj = {"database_url": database_url, "instance_path": instance_path}
+    if ctx.invoked_subcommand is not None:
+        return
+    from .authserver import create_app
+    from .authserver.tls import ensure_certificates
+
+    session = open_store(database_url, instance_path)
+    try:
+        client_id, client_secret = ensure_demo_client(session, instance_path, client_id, client_secret)
+    finally:
+        session.close()
+    tls = (
+        None if plain_http else ensure_certificates(instance_path, [host] if host not in LOCAL_HOSTS else [])
+    )
+    scheme = "http" if plain_http else "https"
+
+    def base(actual: int) -> str:
+        return f"{scheme}://{public_host(host)}:{actual}"
+
+    def ready(actual: int) -> None:
+        url = base(actual)
+        lines = [
+            f"Token endpoint: {url}/oauth2/token",
+            f"Introspection endpoint: {url}/oauth2/introspect",
+            f"Revocation endpoint: {url}/oauth2/revoke",
+            f"Discovery: {url}/oauth2/token/.well-known/openid-configuration",
+            f"Client ID: {client_id}",
+            f"Client Secret: {client_secret}",
+        ]
+        if tls:
+            lines.append(f"CA certificate: {tls.ca_cert}")
+        click.echo("\n".join(lines) + "\n")
+        sys.stdout.flush()
+
+    def factory(actual: int):
+        return create_app(
+            {"DATABASE_URL": database_url, "ISSUER": f"{base(actual)}/oauth2/token"},
+            instance_path=instance_path,
+        )
+
+    run_or_fail(
+        lambda: serve_wsgi(
+            factory,
+            host,
+            port,
+            ready,
+            certfile=str(tls.cert) if tls else None,
+            keyfile=str(tls.key) if tls else None,
+            workers=workers,
+            threads=threads,
+        )
+    )
+
+
+@authserver.group()
+def clients() -> None:
+    """Manage the demo server's clients."""
+
+
+@clients.command("add")
+@click.argument("client_id")
+@click.option("--secret", default=None, help="The client secret (default: a random one, printed once).")
+@click.option("--scope", default="", help='Space-separated scopes the client may request, e.g. "read write".')
+@click.option("--token-format", type=click.Choice(["opaque", "jwt"]), default="opaque", show_default=True)
+@click.option(
+    "--lifetime", default=3600, show_default=True, type=click.IntRange(1), help="Token lifetime, seconds."
+)
+@click.pass_obj
+def clients_add(obj, client_id, secret, scope, token_format, lifetime):
+    """Add a client, or replace the one with that ID."""
+    from .authserver.models import save_client
+
+    shown = secret is None
+    secret = secret or secrets.token_urlsafe(24)
+    session = open_store(obj["database_url"], obj["instance_path"])
+    try:
+        save_client(
+            session, client_id, secret, scope=scope, token_format=token_format, token_lifetime=lifetime
+        )
+    finally:
+        session.close()
+    click.echo(f"Client ID: {client_id}")
+    if shown:
+        click.echo(f"Client Secret: {secret}")
+
+
+@clients.command("list")
+@click.pass_obj
+def clients_list(obj):
+    """List clients (secrets are stored hashed and never shown)."""
+    from sqlalchemy import select
+
+    from .authserver.models import Client
+
+    session = open_store(obj["database_url"], obj["instance_path"])
+    try:
+        rows = session.scalars(select(Client).order_by(Client.client_id)).all()
+        click.echo(f"{'CLIENT ID':30} {'FORMAT':7} {'LIFETIME':>8}  SCOPE")
+        for c in rows:
+            click.echo(f"{c.client_id:30} {c.token_format:7} {c.token_lifetime:>8}  {c.scope}")
+    finally:
+        session.close()
+
+
+@clients.command("remove")
+@click.argument("client_id")
+@click.pass_obj
+def clients_remove(obj, client_id):
+    """Remove a client."""
+    from .authserver.models import find_client
+
+    session = open_store(obj["database_url"], obj["instance_path"])
+    try:
+        client = find_client(session, client_id)
+        if client is None:
+            raise click.ClickException(f"No client {client_id!r}.")
+        session.delete(client)
+        session.commit()
+    finally:
+        session.close()
+    click.echo(f"Removed {client_id}")
+
+
+# -- demo ----------------------------------------------------------------------
+
+
+def read_banner(proc: subprocess.Popen, what: str) -> dict[str, str]:
+    """The `Name: value` lines a child prints before its blank line."""
+    banner: dict[str, str] = {}
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        line = line.rstrip("\n")
+        if not line:
+            if banner:
+                return banner
+            continue
+        name, sep, value = line.partition(": ")
+        if sep:
+            banner[name] = value
+    raise click.ClickException(f"The {what} did not start (exit code {proc.wait()}); see the messages above.")
+
+
+def pump(stream: IO[str]) -> None:
+    """Copy a child's later output to ours."""
+    for line in stream:
+        sys.stdout.write(line)
+        sys.stdout.flush()
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address both servers listen on.")
+@click.option(
+    "--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Playground port."
+)
+@click.option("--authserver-port", default=9443, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--http", "plain_http", is_flag=True, help="Demo authorization server on plain HTTP.")
+@instance_option
+@click.option("--client-id", default=None, help="The demo client's ID.")
+@click.option("--client-secret", default=None, help="The demo client's secret.")
+def demo(host, port, authserver_port, plain_http, instance_path, client_id, client_secret):
+    """Run the demo authorization server and the playground, ready to walk through."""
+    base = [sys.executable, "-m", "playground"]
+    auth_args = ["authserver", "--host", host, "--port", str(authserver_port)]
+    if plain_http:
+        auth_args.append("--http")
+    if instance_path:
+        auth_args += ["--instance-path", instance_path]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    # Credentials go through the environment, never the process list.
+    if client_id:
+        env["AUTHSERVER_CLIENT_ID"] = client_id
+    if client_secret:
+        env["AUTHSERVER_CLIENT_SECRET"] = client_secret
+    children: list[subprocess.Popen] = []
+
+    def stop(*_args) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        auth = subprocess.Popen(base + auth_args, stdout=subprocess.PIPE, text=True, env=env)
+        children.append(auth)
+        info = read_banner(auth, "demo authorization server")
+        pg_env = {
+            **env,
+            "PLAYGROUND_TOKEN_ENDPOINT": info["Token endpoint"],
+            "PLAYGROUND_INTROSPECTION_ENDPOINT": info["Introspection endpoint"],
+            "PLAYGROUND_REVOCATION_ENDPOINT": info["Revocation endpoint"],
+            "PLAYGROUND_DISCOVERY_URL": info["Discovery"],
+            "PLAYGROUND_CLIENT_ID": info["Client ID"],
+            "PLAYGROUND_CLIENT_SECRET": info["Client Secret"],
+        }
+        if "CA certificate" in info:
+            pg_env["PLAYGROUND_CA_BUNDLE"] = info["CA certificate"]
+        pg = subprocess.Popen(
+            base + ["serve", "--host", host, "--port", str(port)],
+            stdout=subprocess.PIPE,
+            text=True,
+            env=pg_env,
+        )
+        children.append(pg)
+        pg_info = read_banner(pg, "playground")
+        lines = [f"Playground: {pg_info['Playground']}"] + [f"{k}: {v}" for k, v in info.items()]
+        click.echo("\n".join(lines) + "\n\nPress Ctrl-C to stop both.\n")
+        sys.stdout.flush()
+        for child in children:
+            threading.Thread(target=pump, args=(child.stdout,), daemon=True).start()
+        while all(child.poll() is None for child in children):
+            try:
+                children[0].wait(timeout=0.5)
+            except subprocess.TimeoutExpired:
+                pass
+        raise click.ClickException("A server stopped unexpectedly; see the messages above.")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()

@@ -1,0 +1,76 @@
+"""Real servers on loopback for the tests: port 0, shut down afterwards."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from flask import Flask
+from werkzeug.serving import make_server
+
+from playground.authserver import create_app as create_authserver
+from playground.authserver.models import save_client
+
+
+@contextlib.contextmanager
+def live_server(app: Flask, ssl_context=None) -> Iterator[str]:
+    """Serve `app` on 127.0.0.1 with a free port; yields the base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True, ssl_context=ssl_context)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    scheme = "https" if ssl_context else "http"
+    try:
+        yield f"{scheme}://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+@dataclass
+class AuthServer:
+    """A running demo authorization server and its endpoints."""
+
+    app: Flask
+    url: str
+
+    @property
+    def token_endpoint(self) -> str:
+        return self.url + "/oauth2/token"
+
+    @property
+    def introspection_endpoint(self) -> str:
+        return self.url + "/oauth2/introspect"
+
+    @property
+    def revocation_endpoint(self) -> str:
+        return self.url + "/oauth2/revoke"
+
+    def add_client(self, client_id: str, secret: str, scope: str = "read write", **kwargs) -> None:
+        """Register a client in the running server's store."""
+        add_client(self.app, client_id, secret, scope, **kwargs)
+
+
+def add_client(app: Flask, client_id: str, secret: str, scope: str = "read write", **kwargs) -> None:
+    """Register a client in an authserver app's store."""
+    session = app.extensions["demo_authserver"]["sessions"]()
+    try:
+        save_client(session, client_id, secret, scope=scope, **kwargs)
+    finally:
+        session.close()
+
+
+def make_authserver_app(database_path) -> Flask:
+    """A demo server app on its own SQLite file."""
+    return create_authserver({"DATABASE_URL": f"sqlite:///{database_path}", "TESTING": True})
+
+
+@contextlib.contextmanager
+def running_authserver(database_path, ssl_context=None) -> Iterator[AuthServer]:
+    """A demo server on loopback over a fresh store."""
+    app = make_authserver_app(database_path)
+    with live_server(app, ssl_context) as url:
+        yield AuthServer(app, url)
+    app.extensions["demo_authserver"]["sessions"].kw["bind"].dispose()

@@ -1,0 +1,323 @@
+"""The demo authorization server, over real HTTP on loopback."""
+
+from __future__ import annotations
+
+import base64
+import time
+from pathlib import Path
+from urllib.parse import quote_plus
+
+import pytest
+import requests
+from joserfc import jwt
+from joserfc.jwk import KeySet
+from sqlalchemy import update
+
+from playground.authserver.models import Token, hash_token
+
+from .conftest import CLIENT_ID, CLIENT_SECRET
+from .servers import running_authserver
+
+WEIRD_ID = "we:ird@id%+/x"
+WEIRD_SECRET = "s:e@c%r+e/t ok"
+
+
+def basic(client_id: str, secret: str) -> str:
+    """RFC 6749 §2.3.1: form-urlencode ID and secret, then HTTP Basic."""
+    raw = f"{quote_plus(client_id)}:{quote_plus(secret)}".encode()
+    return "Basic " + base64.b64encode(raw).decode()
+
+
+def get_token(server, client_id=CLIENT_ID, secret=CLIENT_SECRET, **data):
+    """A token response via client_secret_basic."""
+    return requests.post(
+        server.token_endpoint,
+        data={"grant_type": "client_credentials", **data},
+        headers={"Authorization": basic(client_id, secret)},
+        timeout=10,
+    )
+
+
+def introspect(server, token, client_id=CLIENT_ID, secret=CLIENT_SECRET):
+    """Introspect with the client's own Basic credentials."""
+    return requests.post(
+        server.introspection_endpoint,
+        data={"token": token},
+        headers={"Authorization": basic(client_id, secret)},
+        timeout=10,
+    )
+
+
+def test_token_via_basic(authserver):
+    response = get_token(authserver)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["token_type"] == "Bearer"
+    assert body["expires_in"] == 3600
+    assert body["scope"] == "read write"
+    assert len(body["access_token"]) >= 40
+    # RFC 6749 §5.1
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Content-Type"].startswith("application/json")
+
+
+def test_token_via_body(authserver):
+    response = requests.post(
+        authserver.token_endpoint,
+        data={"grant_type": "client_credentials", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET},
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text
+    assert introspect(authserver, response.json()["access_token"]).json()["active"] is True
+
+
+def test_special_characters_via_basic_and_body(authserver):
+    authserver.add_client(WEIRD_ID, WEIRD_SECRET, "read")
+    assert get_token(authserver, WEIRD_ID, WEIRD_SECRET).status_code == 200
+    response = requests.post(
+        authserver.token_endpoint,
+        data={"grant_type": "client_credentials", "client_id": WEIRD_ID, "client_secret": WEIRD_SECRET},
+        timeout=10,
+    )
+    assert response.status_code == 200
+    token = response.json()["access_token"]
+    assert introspect(authserver, token, WEIRD_ID, WEIRD_SECRET).json()["client_id"] == WEIRD_ID
+
+
+def test_basic_without_urlencoding_fails_for_special_characters(authserver):
+    """A raw `%` or `+` in a secret is decoded per the RFC, so the unencoded form must fail."""
+    authserver.add_client("plain", "a+b%41", "read")
+    raw = "Basic " + base64.b64encode(b"plain:a+b%41").decode()
+    response = requests.post(
+        authserver.token_endpoint,
+        data={"grant_type": "client_credentials"},
+        headers={"Authorization": raw},
+        timeout=10,
+    )
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize(
+    "headers, data",
+    [
+        ({"Authorization": basic(CLIENT_ID, "wrong")}, {}),
+        ({"Authorization": basic("nobody", "x")}, {}),
+        ({}, {"client_id": CLIENT_ID, "client_secret": "wrong"}),
+        ({}, {}),
+        ({"Authorization": "Basic !!notbase64"}, {}),
+    ],
+    ids=["wrong-secret", "unknown-client", "wrong-secret-body", "no-credentials", "garbled-basic"],
+)
+def test_invalid_client(authserver, headers, data):
+    response = requests.post(
+        authserver.token_endpoint,
+        data={"grant_type": "client_credentials", **data},
+        headers=headers,
+        timeout=10,
+    )
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client"
+    assert response.headers["WWW-Authenticate"].startswith("Basic ")
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_unknown_scope(authserver):
+    response = get_token(authserver, scope="read admin")
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_scope"
+    assert "admin" in response.json()["error_description"]
+
+
+@pytest.mark.parametrize("scope", ['read "quoted"', "r\u00e9ad", "back\\slash"])
+def test_scope_with_forbidden_characters(authserver, scope):
+    response = get_token(authserver, scope=scope)
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_scope"
+
+
+def test_requested_scope_subset(authserver):
+    assert get_token(authserver, scope="read").json()["scope"] == "read"
+
+
+def test_unsupported_grant(authserver):
+    response = get_token(authserver, grant_type="password")
+    assert response.status_code == 400
+    assert response.json()["error"] == "unsupported_grant_type"
+
+
+def test_introspection_with_each_authentication(authserver):
+    token = get_token(authserver).json()["access_token"]
+    by_basic = introspect(authserver, token).json()
+    assert by_basic["active"] is True
+    for member in ("scope", "client_id", "token_type", "exp", "iat", "nbf", "sub", "aud", "iss", "jti"):
+        assert member in by_basic
+    assert by_basic["iss"] == authserver.url + "/oauth2/token"
+    assert by_basic["exp"] - by_basic["iat"] == 3600
+
+    by_body = requests.post(
+        authserver.introspection_endpoint,
+        data={"token": token, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET},
+        timeout=10,
+    ).json()
+    assert by_body == by_basic
+
+    # A Bearer token carrying internal_oauth2_introspect, as WSO2 IS accepts.
+    authserver.add_client("introspector", "s3cret", "internal_oauth2_introspect")
+    bearer = get_token(authserver, "introspector", "s3cret").json()["access_token"]
+    by_bearer = requests.post(
+        authserver.introspection_endpoint,
+        data={"token": token},
+        headers={"Authorization": f"Bearer {bearer}"},
+        timeout=10,
+    ).json()
+    assert by_bearer == by_basic
+
+
+@pytest.mark.parametrize(
+    "auth",
+    [None, "Bearer not-a-token", "Bearer scopeless"],
+    ids=["none", "unknown-bearer", "bearer-without-scope"],
+)
+def test_introspection_rejects_unauthenticated(authserver, auth):
+    token = get_token(authserver).json()["access_token"]
+    if auth == "Bearer scopeless":
+        auth = "Bearer " + token  # a valid token, but without the introspection scope
+    headers = {"Authorization": auth} if auth else {}
+    response = requests.post(
+        authserver.introspection_endpoint, data={"token": token}, headers=headers, timeout=10
+    )
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client"
+
+
+def test_introspection_of_unknown_token_says_only_inactive(authserver):
+    assert introspect(authserver, "no-such-token").json() == {"active": False}
+
+
+def test_another_clients_token_is_inactive_unless_privileged(authserver):
+    authserver.add_client("other", "other-secret", "read")
+    token = get_token(authserver, "other", "other-secret").json()["access_token"]
+    assert introspect(authserver, token).json() == {"active": False}
+    authserver.add_client("auditor", "a-secret", "internal_oauth2_introspect")
+    assert introspect(authserver, token, "auditor", "a-secret").json()["active"] is True
+
+
+def test_revocation_then_introspection(authserver):
+    token = get_token(authserver).json()["access_token"]
+    response = requests.post(
+        authserver.revocation_endpoint,
+        data={"token": token, "token_type_hint": "access_token"},
+        headers={"Authorization": basic(CLIENT_ID, CLIENT_SECRET)},
+        timeout=10,
+    )
+    assert response.status_code == 200
+    assert introspect(authserver, token).json() == {"active": False}
+
+
+def test_revoking_another_clients_token_is_refused(authserver):
+    authserver.add_client("other", "other-secret", "read")
+    token = get_token(authserver, "other", "other-secret").json()["access_token"]
+    response = requests.post(
+        authserver.revocation_endpoint,
+        data={"token": token},
+        headers={"Authorization": basic(CLIENT_ID, CLIENT_SECRET)},
+        timeout=10,
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_grant"
+    assert introspect(authserver, token, "other", "other-secret").json()["active"] is True
+
+
+def test_revocation_needs_authentication(authserver):
+    token = get_token(authserver).json()["access_token"]
+    response = requests.post(authserver.revocation_endpoint, data={"token": token}, timeout=10)
+    assert response.status_code == 401
+    assert introspect(authserver, token).json()["active"] is True
+
+
+def test_expired_token_is_inactive(authserver):
+    token = get_token(authserver).json()["access_token"]
+    session = authserver.app.extensions["demo_authserver"]["sessions"]()
+    session.execute(
+        update(Token).where(Token.token_hash == hash_token(token)).values(issued_at=int(time.time()) - 7200)
+    )
+    session.commit()
+    session.close()
+    assert introspect(authserver, token).json() == {"active": False}
+
+
+def test_jwt_access_token_verifies_against_jwks(authserver):
+    authserver.add_client("jwt-client", "jwt-secret", "read", token_format="jwt", token_lifetime=600)
+    body = get_token(authserver, "jwt-client", "jwt-secret", resource="https://api.example.com/").json()
+    keys = KeySet.import_key_set(requests.get(authserver.url + "/oauth2/jwks", timeout=10).json())
+    token = jwt.decode(body["access_token"], keys)
+    assert token.header["typ"] == "at+jwt"  # RFC 9068 §2.1
+    assert token.header["kid"] == keys.keys[0].kid
+    claims = token.claims
+    assert claims["iss"] == authserver.url + "/oauth2/token"
+    assert claims["aud"] == "https://api.example.com/"
+    assert claims["client_id"] == claims["sub"] == "jwt-client"
+    assert claims["scope"] == "read"
+    assert claims["exp"] - claims["iat"] == 600
+    assert "d" not in keys.as_dict(private=False)["keys"][0]  # no private part published
+    info = introspect(authserver, body["access_token"], "jwt-client", "jwt-secret").json()
+    assert info["active"] is True and info["jti"] == claims["jti"]
+
+
+def test_audience_parameter_and_invalid_resource(authserver):
+    body = get_token(authserver, audience="orders-api").json()
+    assert introspect(authserver, body["access_token"]).json()["aud"] == "orders-api"
+    response = get_token(authserver, resource="not-absolute")
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_target"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/oauth2/token/.well-known/openid-configuration",
+        "/.well-known/openid-configuration",
+        "/.well-known/oauth-authorization-server",
+        "/.well-known/oauth-authorization-server/oauth2/token",
+    ],
+)
+def test_discovery(authserver, path):
+    meta = requests.get(authserver.url + path, timeout=10).json()
+    assert meta["issuer"] == authserver.url + "/oauth2/token"
+    assert meta["token_endpoint"] == authserver.token_endpoint
+    assert meta["introspection_endpoint"] == authserver.introspection_endpoint
+    assert meta["revocation_endpoint"] == authserver.revocation_endpoint
+    assert meta["jwks_uri"] == authserver.url + "/oauth2/jwks"
+    assert meta["grant_types_supported"] == ["client_credentials"]
+    assert "client_secret_basic" in meta["token_endpoint_auth_methods_supported"]
+
+
+def test_restart_keeps_clients_tokens_and_keys(tmp_path):
+    db = tmp_path / "store.sqlite3"
+    with running_authserver(db) as first:
+        first.add_client("jwt-client", "jwt-secret", "read", token_format="jwt")
+        opaque = get_token(first, "jwt-client", "jwt-secret").json()["access_token"]
+        jwks = requests.get(first.url + "/oauth2/jwks", timeout=10).json()
+    with running_authserver(db) as second:
+        assert introspect(second, opaque, "jwt-client", "jwt-secret").json()["active"] is True
+        assert requests.get(second.url + "/oauth2/jwks", timeout=10).json() == jwks
+
+
+def test_secrets_and_tokens_are_stored_hashed(authserver):
+    token = get_token(authserver).json()["access_token"]
+    path = Path(authserver.app.config["DATABASE_URL"].removeprefix("sqlite:///"))
+    data = b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
+    assert CLIENT_SECRET.encode() not in data
+    assert token.encode() not in data
+
+
+def test_errors_are_json(authserver):
+    too_big = requests.post(authserver.token_endpoint, data={"grant_type": "x" * 100_000}, timeout=10)
+    assert too_big.status_code == 413
+    assert too_big.json()["error"] == "invalid_request"
+    wrong_method = requests.get(authserver.token_endpoint, timeout=10)
+    assert wrong_method.status_code == 405
+    assert wrong_method.json()["error"] == "invalid_request"
+    missing = requests.get(authserver.url + "/nope", timeout=10)
+    assert missing.status_code == 404
+    assert missing.headers["Content-Type"].startswith("application/json")

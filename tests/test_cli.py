@@ -1,0 +1,264 @@
+"""The `playground` command: banners, the demo, client management, packaging."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+import requests
+from click.testing import CliRunner
+
+from playground.cli import main
+
+from .test_authserver import basic
+
+ROOT = Path(__file__).resolve().parent.parent
+BANNER = [
+    "Token endpoint",
+    "Introspection endpoint",
+    "Revocation endpoint",
+    "Discovery",
+    "Client ID",
+    "Client Secret",
+]
+
+
+class Running:
+    """A `playground ...` child process whose banner has been read."""
+
+    def __init__(self, args: list[str], env: dict[str, str] | None = None, timeout: float = 60):
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "playground", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+            env={**os.environ, **(env or {})},
+            start_new_session=True,  # its own process group, as a terminal would give it
+        )
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+        self.banner = self._read_banner(timeout)
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.put(line.rstrip("\n"))
+        self.lines.put(None)
+
+    def _read_banner(self, timeout: float) -> dict[str, str]:
+        banner: dict[str, str] = {}
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=max(0.1, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            if line is None:
+                break
+            if not line and banner:
+                return banner
+            name, sep, value = line.partition(": ")
+            if sep:
+                banner[name] = value
+        self.stop()
+        raise AssertionError(f"no banner; stderr: {self.proc.stderr.read()}")
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        """Signal the whole process group and wait."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, sig)
+        try:
+            return self.proc.wait(timeout=20)
+        finally:
+            if self.proc.poll() is None:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.stdout.close()
+            self.proc.stderr.close()
+
+
+@contextlib.contextmanager
+def running(args, **kwargs):
+    proc = Running(args, **kwargs)
+    try:
+        yield proc
+    finally:
+        proc.stop()
+
+
+def client_credentials(banner: dict[str, str], verify) -> dict:
+    """What `curl -u id:secret -d grant_type=client_credentials` would get."""
+    response = requests.post(
+        banner["Token endpoint"],
+        data={"grant_type": "client_credentials"},
+        headers={"Authorization": basic(banner["Client ID"], banner["Client Secret"])},
+        verify=verify,
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def is_active(banner: dict[str, str], token: str, verify) -> bool:
+    response = requests.post(
+        banner["Introspection endpoint"],
+        data={"token": token},
+        headers={"Authorization": basic(banner["Client ID"], banner["Client Secret"])},
+        verify=verify,
+        timeout=10,
+    )
+    return response.json()["active"]
+
+
+def test_authserver_https_banner_token_and_restart(tmp_path):
+    args = ["authserver", "--port", "0", "--instance-path", str(tmp_path)]
+    with running(args) as first:
+        banner = first.banner
+        assert list(banner) == BANNER + ["CA certificate"]
+        assert banner["Token endpoint"].startswith("https://localhost:")
+        assert banner["Client ID"] == "playground-demo"
+        ca = banner["CA certificate"]
+        assert Path(ca).is_file() and Path(ca).parent == tmp_path
+        token = client_credentials(banner, verify=ca)["access_token"]
+        assert is_active(banner, token, verify=ca)
+        # The CA is what makes it trusted: without it, verification fails.
+        with pytest.raises(requests.exceptions.SSLError):
+            requests.get(banner["Discovery"], timeout=10)
+        meta = requests.get(banner["Discovery"], verify=ca, timeout=10).json()
+        assert meta["token_endpoint"] == banner["Token endpoint"]
+        assert meta["issuer"] == banner["Token endpoint"]
+    assert oct((tmp_path / "demo-client.json").stat().st_mode & 0o777) == "0o600"
+    with running(args) as second:
+        assert second.banner["Client Secret"] == banner["Client Secret"]  # shown again
+        assert second.banner["CA certificate"] == ca
+        assert is_active(second.banner, token, verify=ca)  # tokens survive a restart
+
+
+def test_authserver_http_with_explicit_client(tmp_path):
+    args = ["authserver", "--http", "--port", "0", "--instance-path", str(tmp_path)]
+    with running(args + ["--client-id", "my:app", "--client-secret", "p@ss+word/%"]) as server:
+        assert list(server.banner) == BANNER
+        assert server.banner["Client ID"] == "my:app"
+        assert server.banner["Client Secret"] == "p@ss+word/%"
+        assert server.banner["Token endpoint"].startswith("http://localhost:")
+        client_credentials(server.banner, verify=True)
+
+
+def test_clients_add_list_remove(tmp_path):
+    runner = CliRunner()
+    base = ["authserver", "--instance-path", str(tmp_path)]
+    added = runner.invoke(
+        main, base + ["clients", "add", "svc", "--scope", "read write", "--token-format", "jwt"]
+    )
+    assert added.exit_code == 0, added.output
+    assert "Client Secret: " in added.output
+    secret = added.output.split("Client Secret: ")[1].strip()
+    listed = runner.invoke(main, base + ["clients", "list"])
+    assert "svc" in listed.output and "jwt" in listed.output and "read write" in listed.output
+    assert secret not in listed.output
+    with running(["authserver", "--http", "--port", "0", "--instance-path", str(tmp_path)]) as server:
+        token = client_credentials({**server.banner, "Client ID": "svc", "Client Secret": secret}, True)
+        assert token["access_token"].count(".") == 2  # a JWT
+    removed = runner.invoke(main, base + ["clients", "remove", "svc"])
+    assert removed.exit_code == 0
+    assert "svc" not in runner.invoke(main, base + ["clients", "list"]).output
+    missing = runner.invoke(main, base + ["clients", "remove", "svc"])
+    assert missing.exit_code == 1 and "No client" in missing.output
+
+
+def test_port_in_use_is_a_clear_error(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "playground",
+                "authserver",
+                "--http",
+                "--port",
+                str(port),
+                "--instance-path",
+                str(tmp_path),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 1
+    assert "already in use" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_demo_starts_both_and_ctrl_c_stops_both(tmp_path):
+    demo = Running(["demo", "--port", "0", "--authserver-port", "0", "--instance-path", str(tmp_path)])
+    try:
+        banner = demo.banner
+        assert list(banner) == ["Playground"] + BANNER + ["CA certificate"]
+        page = requests.get(banner["Playground"], timeout=10)
+        assert page.status_code == 200
+        token = client_credentials(banner, verify=banner["CA certificate"])["access_token"]
+        assert is_active(banner, token, verify=banner["CA certificate"])
+        children = subprocess.run(
+            ["pgrep", "-g", str(demo.proc.pid)], capture_output=True, text=True
+        ).stdout.split()
+        assert len(children) >= 3  # demo, authserver (+ worker), playground (+ worker)
+    finally:
+        code = demo.stop(signal.SIGINT)  # Ctrl-C reaches the whole process group
+    assert code == 0
+    time.sleep(0.5)
+    left = subprocess.run(["pgrep", "-g", str(demo.proc.pid)], capture_output=True, text=True).stdout.split()
+    assert left == []
+    with pytest.raises(requests.exceptions.ConnectionError):
+        requests.get(banner["Playground"], timeout=5)
+
+
+def test_python_dash_m_and_console_script_agree():
+    out = subprocess.run(
+        [sys.executable, "-m", "playground", "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0
+    for command in ("demo", "serve", "authserver"):
+        assert command in out.stdout
+
+
+def test_wheel_ships_templates_and_static(tmp_path):
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(ROOT),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    (wheel,) = tmp_path.glob("*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    templates = sorted(p.name for p in (ROOT / "templates").iterdir())
+    statics = sorted(p.name for p in (ROOT / "static").iterdir())
+    assert templates and statics
+    for name in templates:
+        assert f"playground/templates/{name}" in names
+    for name in statics:
+        assert f"playground/static/{name}" in names
