@@ -52,7 +52,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = secrets.token_hex(32)
-    from . import views
+    from . import security, views
 
     views.init_app(app)
+    security.init_app(app)
     return app

@@ -1,22 +1,143 @@
-"""The playground's pages."""
+"""The playground's pages. Thin: form -> client call -> Exchange -> page."""
 
-from flask import Blueprint, Flask, redirect, url_for
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+
+from flask import Blueprint, Flask, current_app, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from . import client, results
+from .forms import FlowForm
+from .outbound import Outbound, OutboundError, Policy
 
 bp = Blueprint("playground", __name__)
+csrf = CSRFProtect()
+
+FORM_PAGE = "playground.oauth2"
+
+
+def outbound() -> Outbound:
+    """The app's outbound policy (one pooled session per app)."""
+    return current_app.extensions["playground"]["outbound"]
+
+
+def defaults() -> dict[str, str]:
+    """Pre-filled values: endpoints, and the demo client under `playground demo`."""
+    config = current_app.config
+    return {
+        "token_endpoint": config["TOKEN_ENDPOINT"],
+        "introspection_endpoint": config["INTROSPECTION_ENDPOINT"],
+        "client_id": config["CLIENT_ID"],
+        "client_secret": config["CLIENT_SECRET"],
+    }
+
+
+def credentials(form: FlowForm) -> client.Credentials:
+    """The client's credentials as the form gives them (secrets are not trimmed)."""
+    return client.Credentials(form.value("client_id"), form.client_secret.data or "", form.client_auth.data)
+
+
+def call(send: Callable[[], results.Outcome]) -> results.Outcome:
+    """Run a client call; a transport failure becomes an Outcome with a problem."""
+    try:
+        return send()
+    except OutboundError as err:
+        return results.Outcome(err.exchange, problem=results.explain_transport(err))
+
+
+def page(template: str, form: FlowForm, status: int = 200, **context):
+    """Render a page of the flow; pages may hold tokens and secrets, so no-store."""
+    return render_template(template, form=form, now=time.time(), results=results, **context), status
 
 
 @bp.get("/")
 def index():
     """The walkthrough starts at WSO2's playground path."""
-    return redirect(url_for("playground.form"))
+    return redirect(url_for(FORM_PAGE))
 
 
-@bp.get("/playground2/oauth2.jsp")
-def form():
-    """The form (next issue's work)."""
-    return "Playground"
+@bp.route("/playground2/oauth2.jsp", methods=["GET", "POST"])
+def oauth2():
+    """Step 1-2: the form; Authorize sends the token request (RFC 6749 §4.4.2)."""
+    if request.method == "GET":
+        return page("oauth2.html", FlowForm(data=defaults()))
+    form = FlowForm()
+    if not form.validate() or form.start_over.data:
+        # Start over keeps the values, drops the results (and never puts the secret in a URL).
+        return page("oauth2.html", form, 200 if form.start_over.data else 400)
+    if not form.check_token_step():
+        return page("oauth2.html", form, 400)
+    outcome = call(
+        lambda: results.read_token_response(
+            client.request_token(
+                outbound(),
+                form.value("token_endpoint"),
+                credentials(form),
+                scope=form.value("scope"),
+                resource=form.value("resource"),
+                audience=form.value("audience"),
+            )
+        )
+    )
+    if outcome.data:
+        form.access_token.data = outcome.data["access_token"]
+        form.obtained.data = "1"
+        if not form.introspection_endpoint.data:
+            form.introspection_endpoint.data = current_app.config["INTROSPECTION_ENDPOINT"]
+    return page("oauth2.html", form, token=outcome)
+
+
+@bp.post("/playground2/tokeninfo")
+def tokeninfo():
+    """Step 3-4: Get TokenInfo sends the introspection request (RFC 7662 §2.1)."""
+    form = FlowForm()
+    if not form.validate() or not form.check_introspection_step():
+        return page("oauth2.html", form, 400, introspection_invalid=True)
+    auth = client.IntrospectionAuth(
+        kind=form.introspection_auth.data,
+        username=form.value("introspection_username"),
+        password=form.introspection_password.data or "",
+        bearer=form.value("introspection_bearer"),
+    )
+    outcome = call(
+        lambda: results.read_introspection_response(
+            client.introspect(
+                outbound(),
+                form.value("introspection_endpoint"),
+                form.value("access_token"),
+                auth,
+                credentials(form),
+            )
+        )
+    )
+    return page("tokeninfo.html", form, info=outcome)
+
+
+def show(value) -> str:
+    """A JSON value for a table cell: strings as they are, the rest as JSON."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def expired_form(error: CSRFError):
+    """A friendly page when the form's CSRF token is missing or stale."""
+    return render_template("error.html", title="This form has expired", error=error), 400
 
 
 def init_app(app: Flask) -> None:
-    """Register the pages."""
+    """Register the pages, CSRF protection and the outbound policy."""
+    app.extensions["playground"] = {
+        "outbound": Outbound(
+            Policy(
+                timeout=float(app.config["TIMEOUT"]),
+                max_response_bytes=int(app.config["MAX_RESPONSE_BYTES"]),
+                ca_bundle=app.config["CA_BUNDLE"] or None,
+            )
+        )
+    }
+    csrf.init_app(app)
+    app.register_error_handler(CSRFError, expired_form)
+    app.add_template_filter(show)
     app.register_blueprint(bp)

@@ -1,15 +1,30 @@
-"""Fixtures: a clean environment and the real demo authorization server on loopback."""
+"""Fixtures: a clean environment, the real demo authorization server on loopback,
+the playground app, and Chromium for the browser tests."""
 
 from __future__ import annotations
 
 import os
+import shutil
+from pathlib import Path
 
 import pytest
 
-from .servers import running_authserver
+from playground import create_app
+
+from .servers import live_server, running_authserver, tls_context
 
 CLIENT_ID = "client-one"
 CLIENT_SECRET = "secret-one"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).parent / "screenshots"
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--screenshots",
+        action="store_true",
+        help="Save the browser tests' screenshots into tests/screenshots/ (the README shows them).",
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -28,3 +43,95 @@ def authserver(tmp_path):
     with running_authserver(tmp_path / "authserver.sqlite3") as server:
         server.add_client(CLIENT_ID, CLIENT_SECRET, "read write")
         yield server
+
+
+@pytest.fixture(scope="session")
+def tls_authserver(tmp_path_factory):
+    """The demo authorization server over HTTPS with its own CA (as `playground demo` runs it)."""
+    directory = tmp_path_factory.mktemp("tls-authserver")
+    context, ca_path = tls_context(directory)
+    with running_authserver(directory / "authserver.sqlite3", ssl_context=context) as server:
+        server.add_client(CLIENT_ID, CLIENT_SECRET, "read write")
+        server.ca_path = ca_path
+        yield server
+
+
+def playground_config(server, **extra) -> dict:
+    """Playground settings pointing at a demo server."""
+    config = {
+        "TESTING": True,
+        "TOKEN_ENDPOINT": server.token_endpoint,
+        "INTROSPECTION_ENDPOINT": server.introspection_endpoint,
+        "REVOCATION_ENDPOINT": server.revocation_endpoint,
+        "CA_BUNDLE": getattr(server, "ca_path", None),
+    }
+    config.update(extra)
+    return config
+
+
+@pytest.fixture
+def app(authserver):
+    """The playground, CSRF off for the test client, aimed at the demo server."""
+    return create_app(playground_config(authserver, WTF_CSRF_ENABLED=False))
+
+
+@pytest.fixture
+def test_client(app):
+    """Flask's test client ("client" means the OAuth client here)."""
+    return app.test_client()
+
+
+# -- browser tests -------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Debian's Chromium, launched by path (Playwright cannot download its own here)."""
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        if os.environ.get("CI"):
+            pytest.fail(f"Chromium not found at {CHROMIUM}: under CI the browser tests must run.")
+        pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)")
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"),
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def demo_playground(tls_authserver):
+    """The playground as `playground demo` serves it: demo client and endpoints pre-filled."""
+    app = create_app(
+        playground_config(tls_authserver, CLIENT_ID=CLIENT_ID, CLIENT_SECRET=CLIENT_SECRET, TESTING=False)
+    )
+    with live_server(app) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def base_url(demo_playground):
+    """Playwright's page.goto() paths are relative to the live playground."""
+    return demo_playground
+
+
+@pytest.fixture
+def screenshot(request, tmp_path):
+    """Save a full-page screenshot: into tests/screenshots/ with --screenshots, else a temp folder."""
+    folder = SCREENSHOTS if request.config.getoption("--screenshots") else tmp_path
+
+    def take(page, name: str) -> Path:
+        folder.mkdir(exist_ok=True)
+        path = folder / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        assert path.stat().st_size > 10_000  # a rendered page, not a blank one
+        return path
+
+    return take

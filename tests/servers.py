@@ -74,3 +74,15 @@ def running_authserver(database_path, ssl_context=None) -> Iterator[AuthServer]:
     with live_server(app, ssl_context) as url:
         yield AuthServer(app, url)
     app.extensions["demo_authserver"]["sessions"].kw["bind"].dispose()
+
+
+def tls_context(directory):
+    """A server TLS context with a certificate from a local CA made in `directory`; returns (ctx, ca_path)."""
+    import ssl
+
+    from playground.authserver.tls import ensure_certificates
+
+    files = ensure_certificates(directory, [])
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(files.cert, files.key)
+    return context, str(files.ca_cert)

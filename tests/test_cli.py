@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
+import re
 import signal
 import socket
 import subprocess
@@ -209,6 +210,23 @@ def test_demo_starts_both_and_ctrl_c_stops_both(tmp_path):
         assert list(banner) == ["Playground"] + BANNER + ["CA certificate"]
         page = requests.get(banner["Playground"], timeout=10)
         assert page.status_code == 200
+        # The playground is set up for the demo server: client, secret and endpoints pre-filled.
+        for value in (banner["Client ID"], banner["Client Secret"], banner["Token endpoint"]):
+            assert f'value="{value}"' in page.text
+        assert f'value="{banner["Introspection endpoint"]}"' in page.text
+        # Click, click: Authorize with what is pre-filled works, the demo CA trusted by itself.
+        browser = requests.Session()
+        form = browser.get(banner["Playground"], timeout=10).text
+        csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
+        fields = dict(
+            re.findall(
+                r'<input[^>]*name="([a-z_]+)"[^>]*type="(?:text|password|hidden)" value="([^"]*)"', form
+            )
+        )
+        fields.update(csrf_token=csrf, grant_type="client_credentials", client_auth="client_secret_basic")
+        fields.update(introspection_auth="client", authorize="Authorize")
+        result = browser.post(banner["Playground"], data=fields, timeout=30)
+        assert "Access token received" in result.text, re.sub(r"<[^>]+>", " ", result.text)[:3000]
         token = client_credentials(banner, verify=banner["CA certificate"])["access_token"]
         assert is_active(banner, token, verify=banner["CA certificate"])
         children = subprocess.run(

@@ -1,0 +1,125 @@
+"""The outgoing OAuth calls. No Flask here: inputs in, Exchange records out.
+
+OAuth error responses are results to show; only transport failures raise
+(`OutboundError`, from the outbound policy).
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from urllib.parse import quote_plus
+
+from .exchange import Exchange
+from .outbound import Outbound
+
+#: Client authentication methods (RFC 6749 §2.3.1; names as in RFC 7591 §2).
+CLIENT_AUTH_METHODS = {
+    "client_secret_basic": "HTTP Basic",
+    "client_secret_post": "Request body (client_secret_post)",
+    "client_secret_basic_raw": "HTTP Basic without URL-encoding (non-standard)",
+}
+#: How to authenticate at the introspection endpoint (RFC 7662 §2.1 leaves it open).
+INTROSPECTION_AUTH = {
+    "client": "The client's credentials (as chosen above)",
+    "basic": "Another Basic username and password",
+    "bearer": "Bearer token",
+    "none": "None",
+}
+FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """A client's ID and secret, and how to present them."""
+
+    client_id: str
+    client_secret: str
+    method: str = "client_secret_basic"
+
+
+def basic_authorization(username: str, password: str, urlencode: bool = True) -> str:
+    """An HTTP Basic header value.
+
+    RFC 6749 §2.3.1: the client ID and secret are encoded with the
+    application/x-www-form-urlencoded algorithm before Basic (RFC 7617) joins
+    them with `:`. Some servers expect them unencoded: `urlencode=False`.
+    """
+    if urlencode:
+        username, password = quote_plus(username), quote_plus(password)
+    raw = f"{username}:{password}".encode()
+    return "Basic " + base64.b64encode(raw).decode("ascii")
+
+
+def client_authentication(credentials: Credentials) -> tuple[dict[str, str], dict[str, str]]:
+    """Headers and body fields that authenticate the client.
+
+    The one function for every call to the token, introspection and revocation
+    endpoints, so that the chosen method is never ignored on one of them.
+    """
+    if credentials.method == "client_secret_post":
+        # RFC 6749 §2.3.1: client_id and client_secret in the request body.
+        return {}, {"client_id": credentials.client_id, "client_secret": credentials.client_secret}
+    if credentials.method not in CLIENT_AUTH_METHODS:
+        raise ValueError(f"unknown client authentication method {credentials.method!r}")
+    urlencode = credentials.method == "client_secret_basic"
+    header = basic_authorization(credentials.client_id, credentials.client_secret, urlencode)
+    return {"Authorization": header}, {}
+
+
+def request_token(
+    outbound: Outbound,
+    endpoint: str,
+    credentials: Credentials,
+    scope: str = "",
+    resource: str = "",
+    audience: str = "",
+) -> Exchange:
+    """The client credentials grant: RFC 6749 §4.4.2 token request."""
+    headers, auth_fields = client_authentication(credentials)
+    data = {"grant_type": "client_credentials"}
+    if scope:
+        data["scope"] = scope
+    if resource:
+        data["resource"] = resource  # RFC 8707 §2
+    if audience:
+        data["audience"] = audience  # not standard; asked for by Auth0, Okta, Keycloak (token exchange)
+    data.update(auth_fields)
+    return outbound.send("POST", endpoint, {**FORM_HEADERS, **headers}, data, (credentials.client_secret,))
+
+
+@dataclass(frozen=True)
+class IntrospectionAuth:
+    """How the introspection call authenticates: see INTROSPECTION_AUTH."""
+
+    kind: str = "client"
+    username: str = ""
+    password: str = ""
+    bearer: str = ""
+
+
+def introspect(
+    outbound: Outbound,
+    endpoint: str,
+    token: str,
+    auth: IntrospectionAuth,
+    credentials: Credentials | None = None,
+    token_type_hint: str = "access_token",
+) -> Exchange:
+    """RFC 7662 §2.1 introspection request."""
+    data = {"token": token}
+    if token_type_hint:
+        data["token_type_hint"] = token_type_hint
+    headers: dict[str, str] = {}
+    secrets: tuple[str, ...] = ()
+    if auth.kind == "client" and credentials is not None:
+        headers, auth_fields = client_authentication(credentials)
+        data.update(auth_fields)
+        secrets = (credentials.client_secret,)
+    elif auth.kind == "basic":
+        # WSO2 IS's default: a user's name and password, plain Basic (RFC 7617).
+        headers = {"Authorization": basic_authorization(auth.username, auth.password, urlencode=False)}
+        secrets = (auth.password,)
+    elif auth.kind == "bearer":
+        headers = {"Authorization": f"Bearer {auth.bearer}"}  # RFC 6750 §2.1
+    return outbound.send("POST", endpoint, {**FORM_HEADERS, **headers}, data, secrets)

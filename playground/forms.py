@@ -1,0 +1,110 @@
+"""The playground's one form: every step's fields travel in it, so no step keeps server-side state."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    HiddenField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import Length, Optional
+from wtforms.widgets import PasswordInput
+
+from .client import CLIENT_AUTH_METHODS, INTROSPECTION_AUTH
+from .outbound import check_url
+
+#: Only grants the playground can complete are listed.
+GRANT_TYPES = {"client_credentials": "Client Credentials"}
+SHORT, LONG, URL = 512, 4096, 2048
+
+
+def choices(options: dict[str, str]) -> list[SelectChoice]:
+    """Select options from a value -> label mapping."""
+    return [SelectChoice(value, label) for value, label in options.items()]
+
+
+def bounded(limit: int) -> list:
+    """Optional, and no longer than `limit` characters."""
+    return [Optional(), Length(max=limit, message=f"At most {limit} characters.")]
+
+
+class FlowForm(FlaskForm):
+    """The token request, the introspection request, and the token in between."""
+
+    grant_type = SelectField(
+        "Authorization Grant Type", choices=choices(GRANT_TYPES), default="client_credentials"
+    )
+    client_id = StringField("Client ID", bounded(SHORT))
+    # hide_value=False: the secret must survive from step to step in the POSTed form.
+    client_secret = PasswordField("Client Secret", bounded(SHORT), widget=PasswordInput(hide_value=False))
+    scope = StringField("Scope", bounded(LONG))
+    token_endpoint = StringField("Access Token Endpoint", bounded(URL))
+    client_auth = SelectField(
+        "Client Authentication", choices=choices(CLIENT_AUTH_METHODS), default="client_secret_basic"
+    )
+    resource = StringField("Resource", bounded(URL))
+    audience = StringField("Audience", bounded(SHORT))
+
+    access_token = TextAreaField("Access Token", bounded(16384))
+    introspection_endpoint = StringField("Introspection Endpoint", bounded(URL))
+    introspection_auth = SelectField(
+        "Authenticate with", choices=choices(INTROSPECTION_AUTH), default="client"
+    )
+    introspection_username = StringField("Username", bounded(SHORT))
+    introspection_password = PasswordField("Password", bounded(SHORT), widget=PasswordInput(hide_value=False))
+    introspection_bearer = PasswordField(
+        "Bearer token", bounded(16384), widget=PasswordInput(hide_value=False)
+    )
+    #: Set when the playground obtained the token, so the pages can say so.
+    obtained = HiddenField(validators=bounded(8))
+
+    authorize = SubmitField("Authorize")
+    get_tokeninfo = SubmitField("Get TokenInfo")
+    start_over = SubmitField("Start over")
+
+    def require(self, *names: str) -> bool:
+        """Add 'required' errors to the named fields that are empty; True if none were."""
+        ok = True
+        for name in names:
+            field = self[name]
+            if not (field.data or "").strip():
+                field.errors = [*field.errors, "Required."]
+                ok = False
+        return ok
+
+    def require_url(self, name: str) -> bool:
+        """The named field holds an http(s) URL we may call."""
+        if not self.require(name):
+            return False
+        problem = check_url(self[name].data.strip())
+        if problem:
+            self[name].errors = [*self[name].errors, problem]
+            return False
+        return True
+
+    def check_token_step(self) -> bool:
+        """What Authorize needs."""
+        ok = self.require("client_id", "client_secret")
+        return self.require_url("token_endpoint") and ok
+
+    def check_introspection_step(self) -> bool:
+        """What Get TokenInfo needs."""
+        ok = self.require("access_token")
+        ok = self.require_url("introspection_endpoint") and ok
+        kind = self.introspection_auth.data
+        if kind == "client":
+            ok = self.require("client_id", "client_secret") and ok
+        elif kind == "basic":
+            ok = self.require("introspection_username", "introspection_password") and ok
+        elif kind == "bearer":
+            ok = self.require("introspection_bearer") and ok
+        return ok
+
+    def value(self, name: str) -> str:
+        """A field's value with surrounding white space removed."""
+        return (self[name].data or "").strip()

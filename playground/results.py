@@ -1,0 +1,371 @@
+"""Reading responses into what the pages show, and explaining what went wrong.
+
+A response is one of: a result (a token, token information), an OAuth error
+(RFC 6749 §5.2, RFC 7662 §2.3, RFC 6750 §3), or a problem (an answer that is not
+what the RFCs describe). Transport failures become problems too.
+"""
+
+from __future__ import annotations
+
+import datetime
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from .exchange import Exchange
+from .outbound import OutboundError
+
+
+@dataclass
+class Problem:
+    """Something went wrong: what happened, and what to try."""
+
+    title: str
+    detail: str
+    hints: list[str] = field(default_factory=list)
+    technical: str = ""
+
+
+@dataclass
+class OAuthError:
+    """An error response of the server, as RFC 6749 §5.2 shapes it."""
+
+    error: str
+    description: str
+    uri: str | None
+    status: int
+    www_authenticate: str | None
+    hints: list[str]
+
+
+@dataclass
+class Outcome:
+    """What a call came to: data (a result), an OAuth error, or a problem."""
+
+    exchange: Exchange | None
+    data: dict[str, Any] | None = None
+    error: OAuthError | None = None
+    problem: Problem | None = None
+
+
+OAUTH_HINTS = {
+    "invalid_client": [
+        "Check the client ID and the client secret (copy them again; watch for spaces at either end).",
+        "Try the other client authentication method: some servers accept only HTTP Basic, others only "
+        "the request body (client_secret_post).",
+        "If the ID or secret contains characters such as : @ % + /, try HTTP Basic without URL-encoding: "
+        "some servers do not decode it as RFC 6749 §2.3.1 says.",
+    ],
+    "invalid_scope": [
+        "Ask only for scopes registered for this client, or leave Scope empty to get its default scopes.",
+    ],
+    "unauthorized_client": [
+        "The client may not use this grant: allow the Client Credentials grant for it on the server "
+        "(in WSO2 IS: the application's protocol settings).",
+    ],
+    "unsupported_grant_type": [
+        "The server does not offer this grant at this endpoint. Check the endpoint URL and that the "
+        "grant is enabled on the server.",
+    ],
+    "invalid_request": [
+        "A parameter is missing, repeated or malformed: the error description should name it.",
+    ],
+    "invalid_grant": [
+        "The grant or token is invalid, expired, revoked, or was issued to another client.",
+    ],
+    "invalid_target": [
+        "Resource must be an absolute URI without a fragment (RFC 8707 §2), one the server knows.",
+    ],
+    "invalid_token": [
+        "The Bearer token used to authenticate is invalid or expired: get a new one.",
+    ],
+    "insufficient_scope": [
+        "The Bearer token lacks the scope this endpoint needs (for WSO2 IS introspection: "
+        "internal_oauth2_introspect).",
+    ],
+    "server_error": ["The server met an error it did not expect: look at its logs."],
+    "temporarily_unavailable": ["The server is overloaded or in maintenance: try again in a moment."],
+    "access_denied": ["The server refused the request: check the client's permissions on the server."],
+    "unsupported_token_type": ["The server cannot handle this kind of token here (RFC 7009 §2.2.1)."],
+}
+
+TRANSPORT_HINTS = {
+    "invalid_url": ["Enter a full URL such as https://localhost:9443/oauth2/token."],
+    "refused": [
+        "Nothing is listening at {origin}. Is the server running, and on this port?",
+        "WSO2 Identity Server listens on 9443 by default; `playground demo` prints its endpoints.",
+        "Inside a container, localhost is the container itself, not your machine.",
+    ],
+    "dns": [
+        "Check the spelling of the host name {host}.",
+        "If the name is only in your hosts file (e.g. wso2is.local), add it on the machine "
+        "the playground runs on.",
+    ],
+    "timeout": [
+        "The server may be overloaded, or a firewall may silently drop the packets.",
+        "Try again; if the server is just slow, raise PLAYGROUND_TIMEOUT (seconds).",
+    ],
+    "reset": [
+        "The server may speak HTTPS where you wrote http://, or the other way round: try the other scheme.",
+        "A proxy or load balancer in between may have cut the connection: look at its logs.",
+    ],
+    "too_large": [
+        "This is not what an OAuth endpoint sends: check the URL. If it is right, raise "
+        "PLAYGROUND_MAX_RESPONSE_BYTES.",
+    ],
+    "network": ["Check the URL and that the server is reachable from the machine the playground runs on."],
+    "blocked": ["Ask whoever runs this playground to allow the target (PLAYGROUND_ALLOWED_HOSTS)."],
+}
+
+TLS_HINTS = {
+    "verify": [
+        "The server's certificate is not signed by a CA the playground trusts (self-signed, "
+        "or a private CA).",
+        "Set PLAYGROUND_CA_BUNDLE to the server's CA certificate in PEM form. For WSO2 IS, export "
+        "the wso2carbon certificate: keytool -export -alias wso2carbon -keystore wso2carbon.jks "
+        "-rfc -file wso2carbon.pem (keystore password: wso2carbon).",
+        "Under `playground demo` the demo server's CA is trusted already.",
+    ],
+    "expired": [
+        "The server's certificate has expired (or the clock of one machine is wrong): renew the certificate.",
+    ],
+    "hostname": [
+        "The certificate is for another host name: use the name the certificate was issued for "
+        "(often localhost), or issue one with this name in its Subject Alternative Names.",
+    ],
+    "protocol": [
+        "The server does not speak TLS on this port: try http:// instead of https://, or the TLS port.",
+    ],
+}
+
+
+def safe_link(uri: Any) -> str | None:
+    """An `error_uri` to show as a link only when it is http(s): never javascript: or data:."""
+    if not isinstance(uri, str):
+        return None
+    parts = urlsplit(uri)
+    return uri if parts.scheme in ("http", "https") and parts.netloc else None
+
+
+def explain_transport(err: OutboundError) -> Problem:
+    """A page's worth of explanation for a transport failure."""
+    parts = urlsplit(err.exchange.request.url)
+    origin = f"{parts.scheme}://{parts.netloc}" if parts.netloc else err.exchange.request.url
+    hints = [h.format(origin=origin, host=parts.hostname or "") for h in TRANSPORT_HINTS.get(err.kind, [])]
+    title = err.message
+    if err.kind == "tls":
+        detail = err.detail.lower()
+        if "certificate has expired" in detail:
+            title, hints = "The server's TLS certificate has expired.", TLS_HINTS["expired"]
+        elif "hostname mismatch" in detail or "doesn't match" in detail or "ip address mismatch" in detail:
+            title, hints = "The server's TLS certificate is for another host name.", TLS_HINTS["hostname"]
+        elif "certificate verify failed" in detail:
+            title, hints = "The server's TLS certificate is not trusted.", TLS_HINTS["verify"]
+        elif (
+            "wrong version number" in detail or "record layer failure" in detail or "unexpected eof" in detail
+        ):
+            title, hints = "The server did not answer with TLS.", TLS_HINTS["protocol"]
+    return Problem(
+        title=title,
+        detail=f"{err.exchange.request.method} {err.exchange.request.url}",
+        hints=hints,
+        technical=err.detail,
+    )
+
+
+def _bad_body_problem(exchange: Exchange, expected: str) -> Problem:
+    """The response is not the JSON the RFC calls for: say what it is instead."""
+    response = exchange.response
+    assert response is not None
+    content_type = (response.header("Content-Type") or "").lower()
+    where = f"HTTP {response.status} from {exchange.request.url}"
+    if response.truncated:
+        return Problem("The response is too large.", where, TRANSPORT_HINTS["too_large"])
+    if 300 <= response.status < 400:
+        location = response.header("Location") or "(no Location header)"
+        return Problem(
+            "The server answered with a redirect.",
+            f"{where} points to {location}",
+            [
+                "The playground does not follow redirects: a token request must go straight to the "
+                "endpoint (RFC 6749 §3.2). Use the final URL if it is the right one.",
+                "A redirect to a login page usually means the URL is a web page, not an OAuth endpoint.",
+            ],
+        )
+    if not response.body.strip():
+        return Problem(
+            "The server answered with an empty body.",
+            where,
+            [f"{expected} should be a JSON object. Check the endpoint URL and the server's logs."],
+        )
+    if "html" in content_type or response.body.lstrip()[:15].lower().startswith((b"<!doctype", b"<html")):
+        return Problem(
+            "The server answered with an HTML page instead of JSON.",
+            where,
+            [
+                "The URL probably points at a web page (a login page, a console, a proxy's error page) "
+                "rather than the OAuth endpoint. Check the path.",
+                "Typical token endpoints: WSO2 IS /oauth2/token; Keycloak /realms/REALM/protocol/"
+                "openid-connect/token; Okta /oauth2/default/v1/token.",
+            ],
+        )
+    if response.status >= 500:
+        return Problem(
+            f"The server failed with HTTP {response.status}.",
+            where,
+            ["The server met an internal error and gave no OAuth error: look at its logs, then try again."],
+        )
+    if response.status == 404:
+        return Problem(
+            "There is no endpoint at this URL (HTTP 404).",
+            where,
+            ["Check the path; the server's discovery document lists its endpoints."],
+        )
+    data = exchange.json()
+    if data is None:
+        return Problem(
+            "The server's answer is not valid JSON.",
+            f"{where}, Content-Type: {content_type or '(none)'}",
+            [f"{expected} must be JSON. The raw body is shown below."],
+        )
+    return Problem(
+        "The server's answer is not what the RFC describes.",
+        where,
+        [f"{expected} must be a JSON object with the members the RFC lists. See the body below."],
+    )
+
+
+def _oauth_error(exchange: Exchange, data: dict[str, Any]) -> OAuthError:
+    response = exchange.response
+    assert response is not None
+    error = str(data.get("error"))
+    hints = list(OAUTH_HINTS.get(error, []))
+    if response.status == 401 and not response.header("WWW-Authenticate"):
+        hints.append("The server sent 401 without a WWW-Authenticate header, which RFC 6749 §5.2 asks for.")
+    return OAuthError(
+        error=error,
+        description=str(data.get("error_description") or ""),
+        uri=safe_link(data.get("error_uri")),
+        status=response.status,
+        www_authenticate=response.header("WWW-Authenticate"),
+        hints=hints,
+    )
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """What a successful answer of an endpoint looks like, and what to say when it is not."""
+
+    name: str  # e.g. "A token response (RFC 6749 §5.1)"
+    required: str  # the member that makes a 200 a result
+    required_type: type
+    missing: str  # the problem's title when a 200 lacks it
+    missing_hint: str
+    refused_hints: tuple[str, ...]  # for a 401/403 without an OAuth error body
+
+
+TOKEN_RESPONSE = Expectation(
+    name="A token response (RFC 6749 §5.1)",
+    required="access_token",
+    required_type=str,
+    missing="The server answered 200 but sent no access_token.",
+    missing_hint="RFC 6749 §5.1 requires access_token and token_type. Is this the token endpoint?",
+    refused_hints=tuple(OAUTH_HINTS["invalid_client"]),
+)
+INTROSPECTION_RESPONSE = Expectation(
+    name="An introspection response (RFC 7662 §2.2)",
+    required="active",
+    required_type=bool,
+    missing="The answer has no boolean 'active' member.",
+    missing_hint="RFC 7662 §2.2 requires a boolean 'active'. Is this the introspection endpoint?",
+    refused_hints=(
+        "RFC 7662 §2.1: the introspection endpoint needs authentication. Try another choice under "
+        "'Authenticate with': WSO2 IS accepts a user's Basic credentials (e.g. admin) or a Bearer "
+        "token with the internal_oauth2_introspect scope.",
+    ),
+)
+
+
+def read_response(exchange: Exchange, expected: Expectation) -> Outcome:
+    """A result, an OAuth error (RFC 6749 §5.2), or a problem naming what is wrong."""
+    data = exchange.json()
+    status = exchange.response.status if exchange.response else 0
+    if isinstance(data, dict):
+        if status == 200 and isinstance(data.get(expected.required), expected.required_type):
+            return Outcome(exchange, data=data)
+        if status >= 400 and isinstance(data.get("error"), str):
+            return Outcome(exchange, error=_oauth_error(exchange, data))
+    if status in (401, 403) and exchange.response is not None:
+        # Refused without the JSON error body RFC 6749 §5.2 asks for (e.g. a gateway in front).
+        return Outcome(
+            exchange,
+            error=OAuthError(
+                error="unauthorized" if status == 401 else "forbidden",
+                description="The endpoint refused the caller's authentication (no OAuth error body).",
+                uri=None,
+                status=status,
+                www_authenticate=exchange.response.header("WWW-Authenticate"),
+                hints=list(expected.refused_hints),
+            ),
+        )
+    if isinstance(data, dict) and status == 200:
+        problem = Problem(expected.missing, f"HTTP 200 from {exchange.request.url}", [expected.missing_hint])
+        return Outcome(exchange, problem=problem)
+    return Outcome(exchange, problem=_bad_body_problem(exchange, expected.name))
+
+
+def read_token_response(exchange: Exchange) -> Outcome:
+    """RFC 6749 §5.1 success or §5.2 error, or a problem."""
+    return read_response(exchange, TOKEN_RESPONSE)
+
+
+def read_introspection_response(exchange: Exchange) -> Outcome:
+    """RFC 7662 §2.2 response (needs a boolean `active`), an error, or a problem."""
+    return read_response(exchange, INTROSPECTION_RESPONSE)
+
+
+# -- times -----------------------------------------------------------------------
+
+TIME_CLAIMS = ("exp", "iat", "nbf", "auth_time")
+
+
+def utc(ts: float) -> str:
+    """A Unix time as an ISO-like UTC date-time."""
+    try:
+        return datetime.datetime.fromtimestamp(ts, datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    except (OverflowError, OSError, ValueError):
+        return "(out of range)"
+
+
+def relative(ts: float, now: float | None = None) -> str:
+    """'in 59 min 12 s' or '3 h 2 min ago'."""
+    now = time.time() if now is None else now
+    delta = int(round(ts - now))
+    span = abs(delta)
+    if span < 1:
+        return "now"
+    units = [("d", 86400), ("h", 3600), ("min", 60), ("s", 1)]
+    parts = []
+    for name, size in units:
+        if span >= size:
+            parts.append(f"{span // size} {name}")
+            span %= size
+        if len(parts) == 2:
+            break
+    text = " ".join(parts)
+    return f"in {text}" if delta > 0 else f"{text} ago"
+
+
+def is_time(value: Any) -> bool:
+    """A plausible Unix time (a number, not a bool)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < 1e11
+
+
+def lifetime_left(data: dict[str, Any], now: float | None = None) -> int | None:
+    """Percent of the token's lifetime (iat or nbf to exp) still left, or None."""
+    now = time.time() if now is None else now
+    start, end = data.get("iat", data.get("nbf")), data.get("exp")
+    if not (is_time(start) and is_time(end)) or end <= start:
+        return None
+    return max(0, min(100, round(100 * (end - now) / (end - start))))
