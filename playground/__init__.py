@@ -17,6 +17,36 @@ def asset_folder(name: str) -> str:
     return str(inside if inside.is_dir() else HERE.parent / name)
 
 
+TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
+BOOL_SETTINGS = ("BLOCK_PRIVATE_NETWORKS", "ALLOW_INSECURE_TLS", "SESSION_COOKIE_SECURE")
+NUMBER_SETTINGS = {"TIMEOUT": float, "MAX_RESPONSE_BYTES": int, "MAX_CONTENT_LENGTH": int}
+
+
+class ConfigError(ValueError):
+    """A PLAYGROUND_* setting that cannot be used; the message names it."""
+
+
+def as_bool(name: str, value: Any) -> bool:
+    """A boolean setting: true/yes/on/1 or false/no/off/0, case-insensitive."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in TRUE or text in FALSE:
+        return text in TRUE
+    raise ConfigError(f"PLAYGROUND_{name} must be true or false, not {value!r}.")
+
+
+def as_number(name: str, value: Any, kind: type) -> float | int:
+    """A positive number setting."""
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"PLAYGROUND_{name} must be a number, not {value!r}.") from None
+    if number <= 0:
+        raise ConfigError(f"PLAYGROUND_{name} must be greater than 0, not {value!r}.")
+    return number
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the playground app.
 
@@ -40,20 +70,33 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         CLIENT_ID="",
         CLIENT_SECRET="",
         CA_BUNDLE=None,
+        # The outbound policy (playground/outbound.py); see "Hosting it for a team" in the README.
         TIMEOUT=15.0,
         MAX_RESPONSE_BYTES=1024 * 1024,
+        ALLOWED_HOSTS="",
+        BLOCK_PRIVATE_NETWORKS=False,
+        ALLOW_INSECURE_TLS=False,
         MAX_CONTENT_LENGTH=256 * 1024,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        WTF_CSRF_TIME_LIMIT=None,
+        SESSION_COOKIE_SECURE=False,  # set true when served over HTTPS
+        WTF_CSRF_TIME_LIMIT=8 * 3600,  # a form stays usable for a working day
     )
-    app.config.from_prefixed_env("PLAYGROUND")
+    # Every PLAYGROUND_* value is taken as the string it is (Flask would parse JSON:
+    # a secret "12345" would become a number, '"abc"' would lose its quotes).
+    app.config.from_prefixed_env("PLAYGROUND", loads=str)
     if test_config:
         app.config.from_mapping(test_config)
+    for name in BOOL_SETTINGS:
+        app.config[name] = as_bool(name, app.config[name])
+    for name, kind in NUMBER_SETTINGS.items():
+        app.config[name] = as_number(name, app.config[name], kind)
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = secrets.token_hex(32)
     from . import security, views
+    from .redact import install_log_redaction
 
+    install_log_redaction()
     views.init_app(app)
     security.init_app(app)
     return app

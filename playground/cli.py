@@ -72,7 +72,12 @@ def main() -> None:
 @click.option("--threads", default=16, show_default=True, type=click.IntRange(1, 256))
 def serve(host: str, port: int, threads: int) -> None:
     """Run the playground alone, configured from PLAYGROUND_* variables."""
-    from . import create_app
+    from . import ConfigError, create_app
+
+    try:
+        create_app()  # check the settings here, where a mistake is one clear line
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
 
     def ready(actual: int) -> None:
         click.echo(f"Playground: http://{public_host(host)}:{actual}/playground2/oauth2.jsp")
@@ -86,13 +91,22 @@ def serve(host: str, port: int, threads: int) -> None:
 
 
 def open_store(database_url: str | None, instance_path: str):
-    """A session on the demo server's database (created if new)."""
+    """A session on the demo server's database (created if new); a clear error if it cannot be opened."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from .authserver.models import make_session_factory
 
-    if not database_url:
-        os.makedirs(instance_path, exist_ok=True)
-        database_url = "sqlite:///" + os.path.join(instance_path, "authserver.sqlite3")
-    return make_session_factory(database_url)()
+    try:
+        if not database_url:
+            os.makedirs(instance_path, exist_ok=True)
+            database_url = "sqlite:///" + os.path.join(instance_path, "authserver.sqlite3")
+        return make_session_factory(database_url)()
+    except (SQLAlchemyError, OSError, ImportError) as exc:
+        hint = ""
+        if "postgres" in (database_url or ""):
+            hint = " For PostgreSQL, install the driver: pip install -e '.[postgres]'."
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise click.ClickException(f"Cannot open the database {database_url!r}: {reason}.{hint}") from None
 
 
 def ensure_demo_client(
@@ -368,6 +382,12 @@ def demo(host, port, authserver_port, plain_http, instance_path, client_id, clie
         pg_info = read_banner(pg, "playground")
         lines = [f"Playground: {pg_info['Playground']}"] + [f"{k}: {v}" for k, v in info.items()]
         click.echo("\n".join(lines) + "\n\nPress Ctrl-C to stop both.\n")
+        if host not in ("127.0.0.1", "::1", "localhost"):
+            click.echo(
+                f"Warning: listening on {host}: anyone who can reach this machine gets the playground "
+                "with the demo client's secret filled in. Use --host 127.0.0.1 unless that is what you want.",
+                err=True,
+            )
         sys.stdout.flush()
         for child in children:
             threading.Thread(target=pump, args=(child.stdout,), daemon=True).start()

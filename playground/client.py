@@ -74,6 +74,7 @@ def request_token(
     scope: str = "",
     resource: str = "",
     audience: str = "",
+    insecure: bool = False,
 ) -> Exchange:
     """The client credentials grant: RFC 6749 §4.4.2 token request."""
     headers, auth_fields = client_authentication(credentials)
@@ -85,7 +86,9 @@ def request_token(
     if audience:
         data["audience"] = audience  # not standard; asked for by Auth0, Okta, Keycloak (token exchange)
     data.update(auth_fields)
-    return outbound.send("POST", endpoint, {**FORM_HEADERS, **headers}, data, (credentials.client_secret,))
+    return outbound.send(
+        "POST", endpoint, {**FORM_HEADERS, **headers}, data, (credentials.client_secret,), insecure=insecure
+    )
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,7 @@ def introspect(
     auth: IntrospectionAuth,
     credentials: Credentials | None = None,
     token_type_hint: str = "access_token",
+    insecure: bool = False,
 ) -> Exchange:
     """RFC 7662 §2.1 introspection request."""
     data = {"token": token}
@@ -122,4 +126,4 @@ def introspect(
         secrets = (auth.password,)
     elif auth.kind == "bearer":
         headers = {"Authorization": f"Bearer {auth.bearer}"}  # RFC 6750 §2.1
-    return outbound.send("POST", endpoint, {**FORM_HEADERS, **headers}, data, secrets)
+    return outbound.send("POST", endpoint, {**FORM_HEADERS, **headers}, data, secrets, insecure=insecure)

@@ -19,6 +19,37 @@ SECRET_FIELDS = frozenset({"client_secret", "password"})
 #: Headers requests adds that say nothing about the OAuth call; left out of curl.
 CURL_SKIPPED_HEADERS = frozenset({"user-agent", "accept-encoding", "accept", "connection", "content-length"})
 DISPLAY_LIMIT = 100_000
+#: Shorter secrets are masked where they are known to be (headers, fields, JSON values)
+#: but not searched for in running text, which would garble it and give them away.
+MIN_SCRUB = 8
+
+
+class Pairs(list):
+    """A JSON object as its (key, value) pairs: the server's order, duplicates kept."""
+
+
+def dump_json(value: Any, depth: int = 0) -> str:
+    """Indented JSON of `json.loads(..., object_pairs_hook=Pairs)` output, order kept."""
+    pad, inner = "  " * depth, "  " * (depth + 1)
+    if isinstance(value, Pairs):
+        if not value:
+            return "{}"
+        items = [f"{inner}{json.dumps(k, ensure_ascii=False)}: {dump_json(v, depth + 1)}" for k, v in value]
+        return "{\n" + ",\n".join(items) + "\n" + pad + "}"
+    if isinstance(value, list):
+        if not value:
+            return "[]"
+        return "[\n" + ",\n".join(inner + dump_json(v, depth + 1) for v in value) + "\n" + pad + "]"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def mask_values(value: Any, secrets: set[str]) -> Any:
+    """The JSON value with every string equal to a secret replaced by the mask."""
+    if isinstance(value, Pairs):
+        return Pairs((k, mask_values(v, secrets)) for k, v in value)
+    if isinstance(value, list):
+        return [mask_values(v, secrets) for v in value]
+    return MASK if isinstance(value, str) and value in secrets else value
 
 
 @dataclass(frozen=True)
@@ -47,6 +78,11 @@ class RecordedResponse:
         name = name.lower()
         return next((v for k, v in self.headers if k.lower() == name), None)
 
+    def headers_named(self, name: str) -> list[str]:
+        """Every header of that name, in order (WWW-Authenticate may come several times)."""
+        name = name.lower()
+        return [v for k, v in self.headers if k.lower() == name]
+
     @property
     def text(self) -> str:
         """The body decoded as UTF-8 (undecodable bytes replaced)."""
@@ -68,20 +104,31 @@ class Exchange:
 
     # -- reading -------------------------------------------------------------
     def json(self) -> Any:
-        """The response body as JSON, or None when it is not JSON."""
+        """The response body as JSON, or None when it is not JSON (or nested beyond reason)."""
         if self.response is None or not self.response.body.strip():
             return None
         try:
             return json.loads(self.response.body)
-        except ValueError:
+        except (ValueError, RecursionError):
+            return None
+
+    def json_pairs(self) -> Any:
+        """The body as JSON with objects as ordered pairs (duplicate keys kept), or None."""
+        if self.response is None or not self.response.body.strip():
+            return None
+        try:
+            return json.loads(self.response.body, object_pairs_hook=Pairs)
+        except (ValueError, RecursionError):
             return None
 
     # -- masking -------------------------------------------------------------
     def masked(self) -> Exchange:
-        """A copy with credentials hidden: Authorization values, secret form
-        fields, and every appearance of a known secret (raw or URL-encoded)."""
+        """A copy with credentials hidden: Authorization values, secret form fields,
+        JSON values equal to a secret, and any other appearance of a secret long
+        enough to find without garbling the text around it."""
+        secrets = {s for s in self.secrets if s}
         variants = sorted(
-            {v for s in self.secrets if s for v in (s, quote(s, safe=""), quote_plus(s))},
+            {v for s in secrets if len(s) >= MIN_SCRUB for v in (s, quote(s, safe=""), quote_plus(s))},
             key=len,
             reverse=True,
         )
@@ -104,34 +151,37 @@ class Exchange:
             body=scrub(mask_form_fields(self.request.body)),
         )
         response = self.response
-        if response is not None:
+        if response is not None and secrets:
+            body = response.text
+            pairs = self.json_pairs()
+            if pairs is not None:  # a secret the server echoes back as a JSON value
+                body = dump_json(mask_values(pairs, secrets))
             response = replace(
                 response,
                 headers=[(k, scrub(v)) for k, v in response.headers],
-                body=scrub(response.text).encode("utf-8") if variants else response.body,
+                body=scrub(body).encode("utf-8"),
             )
         return replace(self, request=request, response=response, secrets=(), is_masked=True)
 
     # -- rendering -----------------------------------------------------------
     def request_text(self) -> str:
-        """Request line, headers sorted by name (with the Host line the wire has), body."""
+        """Request line, the Host line http.client sends first, the headers in the order sent, body."""
         parts = urlsplit(self.request.url)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        headers = [("Host", parts.netloc)] + list(self.request.headers)
-        lines = [f"{self.request.method} {target} HTTP/1.1"]
-        lines += [f"{k}: {v}" for k, v in sorted(headers, key=lambda kv: kv[0].lower())]
+        lines = [f"{self.request.method} {target} HTTP/1.1", f"Host: {parts.netloc}"]
+        lines += [f"{k}: {v}" for k, v in self.request.headers]
         text = "\n".join(lines)
         if self.request.body:
             text += "\n\n" + self.request.body
         return text
 
     def response_text(self) -> str:
-        """Status line, headers sorted by name, body (JSON indented, keys sorted)."""
+        """Status line, headers in the order received, body (JSON indented, order kept)."""
         if self.response is None:
             return ""
         r = self.response
         lines = [f"{r.version} {r.status} {r.reason}".rstrip()]
-        lines += [f"{k}: {v}" for k, v in sorted(r.headers, key=lambda kv: kv[0].lower())]
+        lines += [f"{k}: {v}" for k, v in r.headers]
         text = "\n".join(lines)
         body = self.pretty_body()
         if body:
@@ -139,12 +189,16 @@ class Exchange:
         return text
 
     def pretty_body(self) -> str:
-        """The response body for reading: indented JSON, else the text as it is."""
+        """The response body for reading: JSON indented in the server's order, duplicate
+        keys kept; anything else as it is."""
         if self.response is None:
             return ""
-        data = self.json()
-        if data is not None:
-            return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)
+        pairs = self.json_pairs()
+        if pairs is not None:
+            try:
+                return dump_json(pairs)
+            except RecursionError:
+                pass
         text = self.response.text
         if len(text) > DISPLAY_LIMIT:
             text = (
@@ -158,7 +212,7 @@ class Exchange:
     def curl(self) -> str:
         """The same request as a `curl` command (masked if this copy is)."""
         args = ["curl", "-i", "-X", self.request.method, self.request.url]
-        if self.ca_bundle:
+        if self.ca_bundle and self.request.url.startswith("https:"):
             args += ["--cacert", self.ca_bundle]
         if self.insecure:
             args.append("--insecure")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     HiddenField,
     PasswordField,
     SelectChoice,
@@ -21,6 +24,34 @@ from .outbound import check_url
 #: Only grants the playground can complete are listed.
 GRANT_TYPES = {"client_credentials": "Client Credentials"}
 SHORT, LONG, URL = 512, 4096, 2048
+#: Large JWTs (many claims, x5c chains) stay well under this.
+TOKEN = 65536
+#: RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+#: The fields each step reads; an error elsewhere does not hold a step up.
+TOKEN_STEP = (
+    "grant_type",
+    "client_id",
+    "client_secret",
+    "scope",
+    "token_endpoint",
+    "client_auth",
+    "resource",
+    "audience",
+    "insecure_tls",
+)
+INTROSPECTION_STEP = (
+    "client_id",
+    "client_secret",
+    "client_auth",
+    "access_token",
+    "introspection_endpoint",
+    "introspection_auth",
+    "introspection_username",
+    "introspection_password",
+    "introspection_bearer",
+    "insecure_tls",
+)
 
 
 def choices(options: dict[str, str]) -> list[SelectChoice]:
@@ -50,7 +81,7 @@ class FlowForm(FlaskForm):
     resource = StringField("Resource", bounded(URL))
     audience = StringField("Audience", bounded(SHORT))
 
-    access_token = TextAreaField("Access Token", bounded(16384))
+    access_token = TextAreaField("Access Token", bounded(TOKEN))
     introspection_endpoint = StringField("Introspection Endpoint", bounded(URL))
     introspection_auth = SelectField(
         "Authenticate with", choices=choices(INTROSPECTION_AUTH), default="client"
@@ -58,8 +89,10 @@ class FlowForm(FlaskForm):
     introspection_username = StringField("Username", bounded(SHORT))
     introspection_password = PasswordField("Password", bounded(SHORT), widget=PasswordInput(hide_value=False))
     introspection_bearer = PasswordField(
-        "Bearer token", bounded(16384), widget=PasswordInput(hide_value=False)
+        "Bearer token", bounded(TOKEN), widget=PasswordInput(hide_value=False)
     )
+    #: Offered only when PLAYGROUND_ALLOW_INSECURE_TLS=true; ignored otherwise.
+    insecure_tls = BooleanField("Skip TLS verification (insecure)")
     #: Set when the playground obtained the token, so the pages can say so.
     obtained = HiddenField(validators=bounded(8))
 
@@ -87,14 +120,20 @@ class FlowForm(FlaskForm):
             return False
         return True
 
+    def step_ok(self, names: tuple[str, ...]) -> bool:
+        """No validation error in the fields a step reads."""
+        return not any(self[name].errors for name in names)
+
     def check_token_step(self) -> bool:
         """What Authorize needs."""
-        ok = self.require("client_id", "client_secret")
+        ok = self.step_ok(TOKEN_STEP)
+        ok = self.require("client_id", "client_secret") and ok
         return self.require_url("token_endpoint") and ok
 
     def check_introspection_step(self) -> bool:
         """What Get TokenInfo needs."""
-        ok = self.require("access_token")
+        ok = self.step_ok(INTROSPECTION_STEP)
+        ok = self.require("access_token") and ok
         ok = self.require_url("introspection_endpoint") and ok
         kind = self.introspection_auth.data
         if kind == "client":
@@ -103,6 +142,11 @@ class FlowForm(FlaskForm):
             ok = self.require("introspection_username", "introspection_password") and ok
         elif kind == "bearer":
             ok = self.require("introspection_bearer") and ok
+            if ok and not B64TOKEN.fullmatch(self.value("introspection_bearer")):
+                self.introspection_bearer.errors = [
+                    "A Bearer token has only letters, digits and - . _ ~ + / (then = signs): RFC 6750 §2.1."
+                ]
+                ok = False
         return ok
 
     def value(self, name: str) -> str:

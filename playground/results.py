@@ -48,6 +48,14 @@ class Outcome:
     error: OAuthError | None = None
     problem: Problem | None = None
 
+    @property
+    def shown(self) -> dict[str, Any] | None:
+        """`data` as the page shows it: a secret the server echoed back is masked."""
+        if self.data is None or self.exchange is None:
+            return self.data
+        masked = self.exchange.masked().json()
+        return masked if isinstance(masked, dict) else self.data
+
 
 OAUTH_HINTS = {
     "invalid_client": [
@@ -115,7 +123,20 @@ TRANSPORT_HINTS = {
         "PLAYGROUND_MAX_RESPONSE_BYTES.",
     ],
     "network": ["Check the URL and that the server is reachable from the machine the playground runs on."],
-    "blocked": ["Ask whoever runs this playground to allow the target (PLAYGROUND_ALLOWED_HOSTS)."],
+    "protocol": [
+        "Something between the playground and the server (a proxy, a gateway) may be mangling the answer, "
+        "or the URL points at something that is not an HTTP server. Check the URL and the server's logs.",
+    ],
+    "invalid_request": [
+        "Remove line breaks and characters outside Latin-1 from the values that become headers "
+        "(Bearer token, user name, password).",
+    ],
+    "blocked": [
+        "The playground checks every address it connects to, so that it cannot be used to reach "
+        "services behind it. Link-local and cloud metadata addresses are never allowed.",
+        "If this is an authorization server you need, ask whoever runs this playground to add it to "
+        "PLAYGROUND_ALLOWED_HOSTS (or to unset PLAYGROUND_BLOCK_PRIVATE_NETWORKS for private ones).",
+    ],
 }
 
 TLS_HINTS = {
@@ -166,12 +187,10 @@ def explain_transport(err: OutboundError) -> Problem:
             "wrong version number" in detail or "record layer failure" in detail or "unexpected eof" in detail
         ):
             title, hints = "The server did not answer with TLS.", TLS_HINTS["protocol"]
-    return Problem(
-        title=title,
-        detail=f"{err.exchange.request.method} {err.exchange.request.url}",
-        hints=hints,
-        technical=err.detail,
-    )
+    detail = f"{err.exchange.request.method} {err.exchange.request.url}"
+    if err.kind == "blocked":  # the reason is for the person, not a technical footnote
+        return Problem(title=title, detail=f"{detail}: {err.detail}", hints=hints)
+    return Problem(title=title, detail=detail, hints=hints, technical=err.detail)
 
 
 def _bad_body_problem(exchange: Exchange, expected: str) -> Problem:
@@ -236,19 +255,22 @@ def _bad_body_problem(exchange: Exchange, expected: str) -> Problem:
     )
 
 
-def _oauth_error(exchange: Exchange, data: dict[str, Any]) -> OAuthError:
+def _oauth_error(exchange: Exchange, expected: Expectation) -> OAuthError:
+    """The error response as the page shows it (from the masked copy: no echoed secret)."""
     response = exchange.response
     assert response is not None
+    data = exchange.masked().json()
     error = str(data.get("error"))
-    hints = list(OAUTH_HINTS.get(error, []))
-    if response.status == 401 and not response.header("WWW-Authenticate"):
+    hints = list(expected.error_hints.get(error, OAUTH_HINTS.get(error, [])))
+    challenges = response.headers_named("WWW-Authenticate")
+    if response.status == 401 and not challenges:
         hints.append("The server sent 401 without a WWW-Authenticate header, which RFC 6749 §5.2 asks for.")
     return OAuthError(
         error=error,
         description=str(data.get("error_description") or ""),
         uri=safe_link(data.get("error_uri")),
         status=response.status,
-        www_authenticate=response.header("WWW-Authenticate"),
+        www_authenticate="\n".join(challenges) or None,
         hints=hints,
     )
 
@@ -263,6 +285,7 @@ class Expectation:
     missing: str  # the problem's title when a 200 lacks it
     missing_hint: str
     refused_hints: tuple[str, ...]  # for a 401/403 without an OAuth error body
+    error_hints: dict[str, tuple[str, ...]] = field(default_factory=dict)  # instead of OAUTH_HINTS
 
 
 TOKEN_RESPONSE = Expectation(
@@ -273,17 +296,19 @@ TOKEN_RESPONSE = Expectation(
     missing_hint="RFC 6749 §5.1 requires access_token and token_type. Is this the token endpoint?",
     refused_hints=tuple(OAUTH_HINTS["invalid_client"]),
 )
+INTROSPECTION_REFUSED = (
+    "RFC 7662 §2.1: the introspection endpoint needs authentication. Try another choice under "
+    "'Authenticate with': the client's credentials, a user's Basic credentials (WSO2 IS: e.g. admin), "
+    "or a Bearer token with the internal_oauth2_introspect scope.",
+)
 INTROSPECTION_RESPONSE = Expectation(
     name="An introspection response (RFC 7662 §2.2)",
     required="active",
     required_type=bool,
     missing="The answer has no boolean 'active' member.",
     missing_hint="RFC 7662 §2.2 requires a boolean 'active'. Is this the introspection endpoint?",
-    refused_hints=(
-        "RFC 7662 §2.1: the introspection endpoint needs authentication. Try another choice under "
-        "'Authenticate with': WSO2 IS accepts a user's Basic credentials (e.g. admin) or a Bearer "
-        "token with the internal_oauth2_introspect scope.",
-    ),
+    refused_hints=INTROSPECTION_REFUSED,
+    error_hints={"invalid_client": INTROSPECTION_REFUSED + tuple(OAUTH_HINTS["invalid_client"][:1])},
 )
 
 
@@ -295,7 +320,7 @@ def read_response(exchange: Exchange, expected: Expectation) -> Outcome:
         if status == 200 and isinstance(data.get(expected.required), expected.required_type):
             return Outcome(exchange, data=data)
         if status >= 400 and isinstance(data.get("error"), str):
-            return Outcome(exchange, error=_oauth_error(exchange, data))
+            return Outcome(exchange, error=_oauth_error(exchange, expected))
     if status in (401, 403) and exchange.response is not None:
         # Refused without the JSON error body RFC 6749 §5.2 asks for (e.g. a gateway in front).
         return Outcome(
@@ -305,7 +330,7 @@ def read_response(exchange: Exchange, expected: Expectation) -> Outcome:
                 description="The endpoint refused the caller's authentication (no OAuth error body).",
                 uri=None,
                 status=status,
-                www_authenticate=exchange.response.header("WWW-Authenticate"),
+                www_authenticate="\n".join(exchange.response.headers_named("WWW-Authenticate")) or None,
                 hints=list(expected.refused_hints),
             ),
         )

@@ -22,6 +22,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
 MESSAGES = {
     404: "There is no page here. The playground starts at /playground2/oauth2.jsp.",
     405: "This page is not meant to be opened that way. Start from the playground's form.",
+    415: "The playground takes its own web form only (no file uploads). Start from the form.",
     413: "The form was too large to accept: a token or URL of that size is unlikely to be right.",
 }
 
@@ -35,6 +36,8 @@ def security_headers(response):
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if request.is_secure:  # RFC 6797: browsers keep to HTTPS from then on
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     if request.endpoint != "static":
         # Pages may carry tokens and secrets: no copy in any cache (RFC 9111 §5.2.2.5).
         headers["Cache-Control"] = "no-store"

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import socket
 import time
 from collections.abc import Callable
 
-from flask import Blueprint, Flask, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from . import client, results
@@ -35,6 +36,11 @@ def defaults() -> dict[str, str]:
     }
 
 
+def skip_tls_verification(form: FlowForm) -> bool:
+    """The person ticked Skip TLS verification, and this instance allows it."""
+    return bool(current_app.config["ALLOW_INSECURE_TLS"] and form.insecure_tls.data)
+
+
 def credentials(form: FlowForm) -> client.Credentials:
     """The client's credentials as the form gives them (secrets are not trimmed)."""
     return client.Credentials(form.value("client_id"), form.client_secret.data or "", form.client_auth.data)
@@ -50,7 +56,25 @@ def call(send: Callable[[], results.Outcome]) -> results.Outcome:
 
 def page(template: str, form: FlowForm, status: int = 200, **context):
     """Render a page of the flow; pages may hold tokens and secrets, so no-store."""
-    return render_template(template, form=form, now=time.time(), results=results, **context), status
+    return (
+        render_template(
+            template,
+            form=form,
+            now=time.time(),
+            results=results,
+            insecure=skip_tls_verification(form),
+            allow_insecure=current_app.config["ALLOW_INSECURE_TLS"],
+            **context,
+        ),
+        status,
+    )
+
+
+@bp.before_request
+def only_web_forms():
+    """The pages take application/x-www-form-urlencoded only: no file uploads into text fields."""
+    if request.method == "POST" and request.mimetype != "application/x-www-form-urlencoded":
+        abort(415)
 
 
 @bp.get("/")
@@ -65,9 +89,10 @@ def oauth2():
     if request.method == "GET":
         return page("oauth2.html", FlowForm(data=defaults()))
     form = FlowForm()
-    if not form.validate() or form.start_over.data:
+    form.validate()  # each step then looks at the errors of its own fields
+    if form.start_over.data:
         # Start over keeps the values, drops the results (and never puts the secret in a URL).
-        return page("oauth2.html", form, 200 if form.start_over.data else 400)
+        return page("oauth2.html", form)
     if not form.check_token_step():
         return page("oauth2.html", form, 400)
     outcome = call(
@@ -79,6 +104,7 @@ def oauth2():
                 scope=form.value("scope"),
                 resource=form.value("resource"),
                 audience=form.value("audience"),
+                insecure=skip_tls_verification(form),
             )
         )
     )
@@ -94,7 +120,8 @@ def oauth2():
 def tokeninfo():
     """Step 3-4: Get TokenInfo sends the introspection request (RFC 7662 §2.1)."""
     form = FlowForm()
-    if not form.validate() or not form.check_introspection_step():
+    form.validate()
+    if not form.check_introspection_step():
         return page("oauth2.html", form, 400, introspection_invalid=True)
     auth = client.IntrospectionAuth(
         kind=form.introspection_auth.data,
@@ -110,6 +137,7 @@ def tokeninfo():
                 form.value("access_token"),
                 auth,
                 credentials(form),
+                insecure=skip_tls_verification(form),
             )
         )
     )
@@ -128,15 +156,26 @@ def expired_form(error: CSRFError):
 
 def init_app(app: Flask) -> None:
     """Register the pages, CSRF protection and the outbound policy."""
-    app.extensions["playground"] = {
-        "outbound": Outbound(
-            Policy(
-                timeout=float(app.config["TIMEOUT"]),
-                max_response_bytes=int(app.config["MAX_RESPONSE_BYTES"]),
-                ca_bundle=app.config["CA_BUNDLE"] or None,
-            )
-        )
-    }
+    allowed = app.config["ALLOWED_HOSTS"]
+    if isinstance(allowed, str):
+        allowed = allowed.replace(",", " ").split()
+    policy = Policy(
+        timeout=float(app.config["TIMEOUT"]),
+        max_response_bytes=int(app.config["MAX_RESPONSE_BYTES"]),
+        ca_bundle=app.config["CA_BUNDLE"] or None,
+        allowed_hosts=tuple(allowed),
+        block_private_networks=app.config["BLOCK_PRIVATE_NETWORKS"],
+        allow_insecure_tls=app.config["ALLOW_INSECURE_TLS"],
+    )
+    # RESOLVER: tests may give a resolver to play DNS answers (e.g. rebinding) without DNS.
+    resolver = app.config.get("RESOLVER") or socket.getaddrinfo
+    try:
+        outbound_policy = Outbound(policy, resolver)
+    except ValueError as exc:  # an unreadable CA bundle
+        from . import ConfigError
+
+        raise ConfigError(f"PLAYGROUND_CA_BUNDLE: {exc}") from None
+    app.extensions["playground"] = {"outbound": outbound_policy}
     csrf.init_app(app)
     app.register_error_handler(CSRFError, expired_form)
     app.add_template_filter(show)

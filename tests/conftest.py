@@ -11,7 +11,7 @@ import pytest
 
 from playground import create_app
 
-from .servers import live_server, running_authserver, tls_context
+from .servers import running, running_authserver, tls_context
 
 CLIENT_ID = "client-one"
 CLIENT_SECRET = "secret-one"
@@ -107,19 +107,17 @@ def browser_type_launch_args(browser_type_launch_args):
 
 
 @pytest.fixture(scope="session")
-def demo_playground(tls_authserver):
-    """The playground as `playground demo` serves it: demo client and endpoints pre-filled."""
-    app = create_app(
-        playground_config(tls_authserver, CLIENT_ID=CLIENT_ID, CLIENT_SECRET=CLIENT_SECRET, TESTING=False)
-    )
-    with live_server(app) as url:
-        yield url
+def demo(tmp_path_factory):
+    """`playground demo` itself, as a newcomer runs it (gunicorn, HTTPS, the demo CA): its banner."""
+    instance = tmp_path_factory.mktemp("demo-instance")
+    with running(["demo", "--port", "0", "--authserver-port", "0", "--instance-path", str(instance)]) as proc:
+        yield proc.banner
 
 
 @pytest.fixture(scope="session")
-def base_url(demo_playground):
-    """Playwright's page.goto() paths are relative to the live playground."""
-    return demo_playground
+def base_url(demo):
+    """Playwright's page.goto() paths are relative to the demo's playground."""
+    return demo["Playground"].removesuffix("/playground2/oauth2.jsp")
 
 
 @pytest.fixture

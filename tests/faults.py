@@ -42,7 +42,7 @@ HTML_PAGE = (
 )
 INVALID_JSON = b'{"access_token": "abc", oops'
 DEFAULT_LOCATION = "http://169.254.169.254/latest/meta-data/"
-OPTIONS = frozenset({"delay", "size", "location", "status", "body", "headers"})
+OPTIONS = frozenset({"delay", "size", "location", "status", "body", "headers", "depth"})
 
 MAX_HEADER_BYTES = 64 * 1024
 # Generous bound on a request body, so a runaway client cannot make a test eat all memory.
@@ -324,6 +324,34 @@ def _do_huge_chunked(ctx: _Context) -> None:
     _send(ctx.sock, b"0\r\n\r\n")
 
 
+def _do_trickle_headers(ctx: _Context) -> None:
+    """A status line, then one header line every 0.2 s forever: no read timeout ever fires."""
+    _send(ctx.sock, b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
+    n = 0
+    while not ctx.stop.wait(TRICKLE_INTERVAL):
+        n += 1
+        _send(ctx.sock, b"X-Slow-%d: %d\r\n" % (n, n))
+
+
+def _do_many_headers(ctx: _Context) -> None:
+    """More header lines than any HTTP client accepts."""
+    headers = {"Content-Type": "application/json", **{f"X-Header-{i}": str(i) for i in range(150)}}
+    _respond(ctx.sock, 200, headers, _json_bytes(TOKEN))
+
+
+def _do_bad_gzip(ctx: _Context) -> None:
+    """Claims gzip, sends bytes that are not."""
+    _respond(
+        ctx.sock, 200, {"Content-Type": "application/json", "Content-Encoding": "gzip"}, b"not gzip at all"
+    )
+
+
+def _do_nested_json(ctx: _Context) -> None:
+    """Valid JSON nested deeper than any parser's recursion limit."""
+    depth = int(ctx.options.get("depth", 100_000))
+    _respond(ctx.sock, 200, {"Content-Type": "application/json"}, b"[" * depth + b"]" * depth)
+
+
 def _do_html(ctx: _Context) -> None:
     """A login page where JSON was expected (what a misconfigured endpoint often returns)."""
     _respond(ctx.sock, 200, {"Content-Type": "text/html; charset=utf-8"}, HTML_PAGE)
@@ -378,6 +406,10 @@ _BEHAVIOURS: dict[str, Callable[[_Context], None]] = {
     "trickle": _do_trickle,
     "huge": _do_huge,
     "huge_chunked": _do_huge_chunked,
+    "trickle_headers": _do_trickle_headers,
+    "many_headers": _do_many_headers,
+    "bad_gzip": _do_bad_gzip,
+    "nested_json": _do_nested_json,
     "html": _do_html,
     "invalid_json": _do_invalid_json,
     "empty": _do_empty,

@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import queue
+import signal
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from flask import Flask
 from werkzeug.serving import make_server
@@ -86,3 +93,69 @@ def tls_context(directory):
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(files.cert, files.key)
     return context, str(files.ca_cert)
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Running:
+    """A `playground ...` child process whose banner has been read."""
+
+    def __init__(self, args: list[str], env: dict[str, str] | None = None, timeout: float = 60):
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "playground", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+            env={**os.environ, **(env or {})},
+            start_new_session=True,  # its own process group, as a terminal would give it
+        )
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+        self.banner = self._read_banner(timeout)
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.put(line.rstrip("\n"))
+        self.lines.put(None)
+
+    def _read_banner(self, timeout: float) -> dict[str, str]:
+        banner: dict[str, str] = {}
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=max(0.1, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            if line is None:
+                break
+            if not line and banner:
+                return banner
+            name, sep, value = line.partition(": ")
+            if sep:
+                banner[name] = value
+        self.stop()
+        raise AssertionError(f"no banner; stderr: {self.proc.stderr.read()}")
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        """Signal the whole process group and wait."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, sig)
+        try:
+            return self.proc.wait(timeout=20)
+        finally:
+            if self.proc.poll() is None:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.stdout.close()
+            self.proc.stderr.close()
+
+
+@contextlib.contextmanager
+def running(args, **kwargs):
+    proc = Running(args, **kwargs)
+    try:
+        yield proc
+    finally:
+        proc.stop()

@@ -187,7 +187,12 @@ def test_introspection_rejects_unauthenticated(authserver, auth):
         authserver.introspection_endpoint, data={"token": token}, headers=headers, timeout=10
     )
     assert response.status_code == 401
-    assert response.json()["error"] == "invalid_client"
+    if auth:  # RFC 6750 §3.1: a Bearer that fails gets a Bearer challenge
+        assert response.json()["error"] == "invalid_token"
+        assert response.headers["WWW-Authenticate"].startswith('Bearer error="invalid_token"')
+    else:
+        assert response.json()["error"] == "invalid_client"
+        assert response.headers["WWW-Authenticate"].startswith("Basic ")
 
 
 def test_introspection_of_unknown_token_says_only_inactive(authserver):
@@ -321,3 +326,137 @@ def test_errors_are_json(authserver):
     missing = requests.get(authserver.url + "/nope", timeout=10)
     assert missing.status_code == 404
     assert missing.headers["Content-Type"].startswith("application/json")
+
+
+@pytest.mark.parametrize(
+    "header", ["Basic \x80", "Basic ###", "Basic " + base64.b64encode(b"\xff\xfe:x").decode()]
+)
+def test_undecodable_basic_credentials_are_invalid_client(authserver, header):
+    response = requests.post(
+        authserver.token_endpoint,
+        data={"grant_type": "client_credentials"},
+        headers={"Authorization": header.encode("latin-1")},
+        timeout=10,
+    )
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client"
+
+
+def test_unknown_token_type_hint_is_ignored(authserver):
+    """RFC 7662 §2.1, RFC 7009 §2.1: the hint only speeds up the search."""
+    token = get_token(authserver).json()["access_token"]
+    auth = {"Authorization": basic(CLIENT_ID, CLIENT_SECRET)}
+    data = {"token": token, "token_type_hint": "bogus"}
+    info = requests.post(authserver.introspection_endpoint, data=data, headers=auth, timeout=10)
+    assert info.status_code == 200 and info.json()["active"] is True
+    revoked = requests.post(authserver.revocation_endpoint, data=data, headers=auth, timeout=10)
+    assert revoked.status_code == 200
+    assert introspect(authserver, token).json() == {"active": False}
+
+
+@pytest.mark.parametrize(
+    "data, headers, params, fragment",
+    [
+        (
+            {"grant_type": "client_credentials", "client_secret": CLIENT_SECRET, "client_id": CLIENT_ID},
+            True,
+            {},
+            "one client authentication method",
+        ),
+        ({"scope": "read"}, True, {}, "grant_type parameter is required"),
+        ({"grant_type": "client_credentials"}, True, {"scope": "read"}, "request body, not the URL"),
+    ],
+    ids=["two-auth-methods", "missing-grant-type", "parameters-in-query"],
+)
+def test_malformed_token_requests_are_invalid_request(authserver, data, headers, params, fragment):
+    response = requests.post(
+        authserver.token_endpoint,
+        data=data,
+        params=params,
+        headers={"Authorization": basic(CLIENT_ID, CLIENT_SECRET)} if headers else {},
+        timeout=10,
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"
+    assert fragment in response.json()["error_description"]
+
+
+def test_missing_token_at_introspection_is_described(authserver):
+    response = requests.post(
+        authserver.introspection_endpoint,
+        data={"x": "y"},
+        headers={"Authorization": basic(CLIENT_ID, CLIENT_SECRET)},
+        timeout=10,
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "invalid_request",
+        "error_description": "The token parameter is required.",
+    }
+
+
+def test_405_keeps_its_allow_header(authserver):
+    response = requests.get(authserver.token_endpoint, timeout=10)
+    assert response.status_code == 405
+    assert "POST" in response.headers["Allow"]
+
+
+def test_jwks_publishes_every_stored_key(authserver):
+    import json
+
+    from joserfc.jwk import RSAKey
+
+    from playground.authserver.models import SigningKey
+    from playground.authserver.server import JWT_ALG
+
+    requests.get(authserver.url + "/oauth2/jwks", timeout=10)  # makes the first key
+    other = RSAKey.generate_key(2048, parameters={"use": "sig", "alg": JWT_ALG}, private=True)
+    session = authserver.app.extensions["demo_authserver"]["sessions"]()
+    session.add(
+        SigningKey(
+            kid="another-instance",
+            private_jwk=json.dumps({**other.as_dict(private=True), "kid": "another-instance"}),
+        )
+    )
+    session.commit()
+    session.close()
+    keys = requests.get(authserver.url + "/oauth2/jwks", timeout=10).json()["keys"]
+    assert len(keys) == 2 and "another-instance" in {k["kid"] for k in keys}
+    assert all("d" not in k for k in keys)
+
+
+def test_metadata_urls_share_the_issuers_origin(tmp_path):
+    from playground.authserver import create_app as create_authserver
+
+    from .servers import live_server
+
+    app = create_authserver(
+        {
+            "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3",
+            "ISSUER": "https://idp.example:9443/oauth2/token",
+        }
+    )
+    with live_server(app) as url:
+        meta = requests.get(url + "/.well-known/openid-configuration", timeout=10).json()
+    app.extensions["demo_authserver"]["sessions"].kw["bind"].dispose()
+    assert meta["issuer"] == "https://idp.example:9443/oauth2/token"
+    for name in ("token_endpoint", "introspection_endpoint", "revocation_endpoint", "jwks_uri"):
+        assert meta[name].startswith("https://idp.example:9443/oauth2/")
+
+
+def test_demo_ca_can_only_vouch_for_the_demo_names(tmp_path):
+    from cryptography import x509
+
+    from playground.authserver.tls import ensure_certificates
+
+    files = ensure_certificates(tmp_path, ["idp.test"])
+    ca = x509.load_pem_x509_certificate(files.ca_cert.read_bytes())
+    constraints = ca.extensions.get_extension_for_class(x509.NameConstraints)
+    assert constraints.critical
+    permitted = {str(n.value) for n in constraints.value.permitted_subtrees}
+    assert {"localhost", "idp.test", "127.0.0.1/32", "::1/128"} <= permitted
+    first = files.ca_cert.read_bytes()
+    assert ensure_certificates(tmp_path, ["idp.test"]).ca_cert.read_bytes() == first  # kept across starts
+    assert (
+        ensure_certificates(tmp_path, ["other.test"]).ca_cert.read_bytes() != first
+    )  # remade for a new name

@@ -1,4 +1,4 @@
-"""The seed walkthrough, steps 1 to 4, in real Chromium against the demo server.
+"""The seed walkthrough, steps 1 to 4, in real Chromium against `playground demo`.
 
 Screenshots for the README: `.venv/bin/pytest tests/test_browser.py --screenshots`.
 """
@@ -10,31 +10,35 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from .conftest import CLIENT_ID, CLIENT_SECRET
-
 pytestmark = pytest.mark.browser
 
 
-def fill_token_form(page: Page, token_endpoint: str, secret: str = CLIENT_SECRET) -> None:
+def fill_token_form(page: Page, demo: dict[str, str], secret: str | None = None) -> None:
     """Step 2 of the seed: grant type, client ID and secret, token endpoint."""
     page.get_by_label("Authorization Grant Type").select_option(label="Client Credentials")
-    page.get_by_label("Client ID").fill(CLIENT_ID)
-    page.get_by_label("Client Secret").fill(secret)
-    page.get_by_label("Access Token Endpoint").fill(token_endpoint)
+    page.get_by_label("Client ID").fill(demo["Client ID"])
+    page.get_by_label("Client Secret").fill(secret or demo["Client Secret"])
+    page.get_by_label("Access Token Endpoint").fill(demo["Token endpoint"])
 
 
-def test_client_credentials_walkthrough(page: Page, tls_authserver, screenshot):
+def no_sideways_scrolling(page: Page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_client_credentials_walkthrough(page: Page, demo, screenshot):
     page.set_viewport_size({"width": 1280, "height": 900})
     # Step 1: open the playground.
     page.goto("/")
     expect(page).to_have_url(re.compile(r"/playground2/oauth2\.jsp$"))
     # Under `playground demo`, the demo client and endpoints are pre-filled.
-    expect(page.get_by_label("Client ID")).to_have_value(CLIENT_ID)
+    expect(page.get_by_label("Client ID")).to_have_value(demo["Client ID"])
+    expect(page.get_by_label("Client Secret")).to_have_value(demo["Client Secret"])
     expect(page.get_by_label("Client Secret")).to_have_attribute("type", "password")
+    expect(page.get_by_label("Access Token Endpoint")).to_have_value(demo["Token endpoint"])
     screenshot(page, "1-form")
 
     # Step 2: enter the details and Authorize.
-    fill_token_form(page, tls_authserver.token_endpoint)
+    fill_token_form(page, demo)
     page.get_by_role("button", name="Show").first.click()
     expect(page.get_by_label("Client Secret")).to_have_attribute("type", "text")
     page.get_by_role("button", name="Hide").first.click()
@@ -46,21 +50,26 @@ def test_client_credentials_walkthrough(page: Page, tls_authserver, screenshot):
     assert len(token) >= 40
     exchange = page.locator("[data-exchange=token]")
     expect(exchange.locator("[data-view=token-masked]")).to_contain_text("Authorization: Basic ••••••••")
+    expect(exchange.locator("[data-view=token-masked]")).not_to_contain_text(demo["Client Secret"])
     expect(exchange.locator("[data-view=token-revealed]")).to_be_hidden()
     exchange.get_by_role("button", name="Reveal secrets").click()
-    expect(exchange.locator("[data-view=token-revealed]")).to_contain_text("Authorization: Basic Y2xpZW50")
+    expect(exchange.locator("[data-view=token-revealed]")).to_contain_text(
+        "Authorization: Basic cGxheWdyb3VuZC1kZW1v"
+    )
     exchange.get_by_role("button", name="Mask secrets").click()
     expect(page.locator("#token-result")).to_contain_text("expires_in")
     screenshot(page, "2-token")
 
     # Enter the introspection endpoint and Get TokenInfo.
-    page.get_by_label("Introspection Endpoint").fill(tls_authserver.introspection_endpoint)
+    page.get_by_label("Introspection Endpoint").fill(demo["Introspection endpoint"])
     page.get_by_role("button", name="Get TokenInfo").click()
 
     # Step 4: the token information.
     expect(page.get_by_role("status")).to_contain_text("Active")
     table = page.locator("table.fields")
-    expect(table.locator("tr", has=page.locator("th", has_text="client_id"))).to_contain_text(CLIENT_ID)
+    expect(table.locator("tr", has=page.locator("th", has_text="client_id"))).to_contain_text(
+        demo["Client ID"]
+    )
     expect(table.locator("tr", has=page.locator("th", has_text="scope"))).to_contain_text("read")
     expect(table.locator("tr", has=page.locator("th", has_text="exp"))).to_contain_text("UTC")
     expect(page.locator("#lifetime-meter")).to_be_visible()
@@ -68,17 +77,17 @@ def test_client_credentials_walkthrough(page: Page, tls_authserver, screenshot):
 
     # Start over: the form comes back filled as before, and no secret went into a URL.
     page.get_by_role("button", name="Start over").click()
-    expect(page.get_by_label("Client ID")).to_have_value(CLIENT_ID)
-    expect(page.get_by_label("Client Secret")).to_have_value(CLIENT_SECRET)
-    assert CLIENT_SECRET not in page.url and token not in page.url
+    expect(page.get_by_label("Client ID")).to_have_value(demo["Client ID"])
+    expect(page.get_by_label("Client Secret")).to_have_value(demo["Client Secret"])
+    assert demo["Client Secret"] not in page.url and token not in page.url
     cookies = " ".join(c["value"] for c in page.context.cookies())
-    assert CLIENT_SECRET not in cookies and token not in cookies
+    assert demo["Client Secret"] not in cookies and token not in cookies
 
 
-def test_wrong_secret_shows_invalid_client(page: Page, tls_authserver, screenshot):
+def test_wrong_secret_shows_invalid_client(page: Page, demo, screenshot):
     page.set_viewport_size({"width": 1280, "height": 900})
     page.goto("/playground2/oauth2.jsp")
-    fill_token_form(page, tls_authserver.token_endpoint, secret="not-the-secret")
+    fill_token_form(page, demo, secret="not-the-secret")
     page.get_by_role("button", name="Authorize").click()
     alert = page.get_by_role("alert")
     expect(alert).to_contain_text("invalid_client")
@@ -89,10 +98,28 @@ def test_wrong_secret_shows_invalid_client(page: Page, tls_authserver, screensho
     screenshot(page, "4-invalid-client")
 
 
-def test_phone_layout(page: Page, screenshot):
+def test_phone_layout(page: Page, demo, screenshot):
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto("/playground2/oauth2.jsp")
     expect(page.get_by_role("button", name="Authorize")).to_be_visible()
-    # No sideways scrolling on a phone.
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert no_sideways_scrolling(page)
     screenshot(page, "5-phone")
+    page.get_by_role("button", name="Authorize").click()
+    expect(page.get_by_role("heading", name="Access token received")).to_be_visible()
+    assert no_sideways_scrolling(page)
+    page.get_by_role("button", name="Get TokenInfo").click()
+    expect(page.get_by_role("status")).to_contain_text("Active")
+    assert no_sideways_scrolling(page)
+
+
+def test_introspection_fields_follow_the_chosen_method(page: Page, demo):
+    page.goto("/playground2/oauth2.jsp")
+    username = page.get_by_label("Username")
+    bearer = page.get_by_label("Bearer token")
+    expect(username).to_be_hidden()
+    expect(bearer).to_be_hidden()
+    page.get_by_label("Authenticate with").select_option("basic")
+    expect(username).to_be_visible()
+    page.get_by_label("Authenticate with").select_option("bearer")
+    expect(bearer).to_be_visible()
+    expect(username).to_be_hidden()

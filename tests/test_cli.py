@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import queue
 import re
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import zipfile
 from pathlib import Path
@@ -21,6 +18,7 @@ from click.testing import CliRunner
 
 from playground.cli import main
 
+from .servers import Running, running
 from .test_authserver import basic
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,69 +30,6 @@ BANNER = [
     "Client ID",
     "Client Secret",
 ]
-
-
-class Running:
-    """A `playground ...` child process whose banner has been read."""
-
-    def __init__(self, args: list[str], env: dict[str, str] | None = None, timeout: float = 60):
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "playground", *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=ROOT,
-            env={**os.environ, **(env or {})},
-            start_new_session=True,  # its own process group, as a terminal would give it
-        )
-        self.lines: queue.Queue[str | None] = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-        self.banner = self._read_banner(timeout)
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.put(line.rstrip("\n"))
-        self.lines.put(None)
-
-    def _read_banner(self, timeout: float) -> dict[str, str]:
-        banner: dict[str, str] = {}
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=max(0.1, deadline - time.monotonic()))
-            except queue.Empty:
-                break
-            if line is None:
-                break
-            if not line and banner:
-                return banner
-            name, sep, value = line.partition(": ")
-            if sep:
-                banner[name] = value
-        self.stop()
-        raise AssertionError(f"no banner; stderr: {self.proc.stderr.read()}")
-
-    def stop(self, sig: int = signal.SIGTERM) -> int:
-        """Signal the whole process group and wait."""
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, sig)
-        try:
-            return self.proc.wait(timeout=20)
-        finally:
-            if self.proc.poll() is None:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.stdout.close()
-            self.proc.stderr.close()
-
-
-@contextlib.contextmanager
-def running(args, **kwargs):
-    proc = Running(args, **kwargs)
-    try:
-        yield proc
-    finally:
-        proc.stop()
 
 
 def client_credentials(banner: dict[str, str], verify) -> dict:
@@ -244,12 +179,71 @@ def test_demo_starts_both_and_ctrl_c_stops_both(tmp_path):
 
 
 def test_python_dash_m_and_console_script_agree():
-    out = subprocess.run(
-        [sys.executable, "-m", "playground", "--help"], capture_output=True, text=True, timeout=60
-    )
-    assert out.returncode == 0
+    script = Path(sys.executable).parent / "playground"
+    assert script.exists(), "the console script is installed beside the interpreter"
+    outputs = [
+        subprocess.run(command, capture_output=True, text=True, timeout=60)
+        for command in ([sys.executable, "-m", "playground", "--help"], [str(script), "--help"])
+    ]
+    assert [o.returncode for o in outputs] == [0, 0]
+    assert outputs[0].stdout == outputs[1].stdout
     for command in ("demo", "serve", "authserver"):
-        assert command in out.stdout
+        assert command in outputs[0].stdout
+
+
+def test_serve_banner_and_settings(tmp_path):
+    env = {
+        "PLAYGROUND_TOKEN_ENDPOINT": "https://idp.example.test/token",
+        "PLAYGROUND_CLIENT_ID": "from-env",
+    }
+    with running(["serve", "--port", "0"], env=env) as server:
+        assert list(server.banner) == ["Playground"]
+        url = server.banner["Playground"]
+        assert re.fullmatch(r"http://localhost:\d+/playground2/oauth2\.jsp", url)
+        page = requests.get(url, timeout=10)
+        assert page.headers["Server"].startswith("gunicorn")  # a production server, not Flask's
+        assert 'value="https://idp.example.test/token"' in page.text and 'value="from-env"' in page.text
+
+
+def test_serve_refuses_bad_settings_in_one_line():
+    result = subprocess.run(
+        [sys.executable, "-m", "playground", "serve", "--port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PLAYGROUND_CA_BUNDLE": "/nonexistent.pem"},
+    )
+    assert result.returncode == 1
+    assert "PLAYGROUND_CA_BUNDLE" in result.stderr and "Traceback" not in result.stderr
+    assert "Playground:" not in result.stdout  # no "ready" banner before failing
+
+
+def test_authserver_with_a_database_url(tmp_path):
+    database = tmp_path / "elsewhere" / "store.db"
+    database.parent.mkdir()
+    url = f"sqlite:///{database}"
+    args = [
+        "authserver",
+        "--http",
+        "--port",
+        "0",
+        "--instance-path",
+        str(tmp_path / "inst"),
+        "--database-url",
+        url,
+    ]
+    with running(args) as server:
+        token = client_credentials(server.banner, verify=True)["access_token"]
+    assert database.exists()
+    with running(args) as again:
+        assert is_active(again.banner, token, verify=True)
+    bad = subprocess.run(
+        [sys.executable, "-m", "playground", "authserver", "--database-url", "nosuch://x", "--port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert bad.returncode == 1 and "Cannot open the database" in bad.stderr and "Traceback" not in bad.stderr
 
 
 def test_wheel_ships_templates_and_static(tmp_path):

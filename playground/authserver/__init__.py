@@ -7,9 +7,10 @@ from typing import Any
 
 from flask import Flask
 
+from ..redact import install_log_redaction
 from .models import make_session_factory
 from .routes import bp, register_error_handlers
-from .server import close_db, create_server
+from .server import VerifiedSecrets, close_db, create_server
 
 
 def create_app(test_config: dict[str, Any] | None = None, instance_path: str | None = None) -> Flask:
@@ -18,6 +19,7 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     Configuration: defaults, then `AUTHSERVER_*` environment variables, then
     `test_config` last.
     """
+    install_log_redaction()
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
     app.config.from_mapping(
         DATABASE_URL=None,  # default: a SQLite file in the instance folder
@@ -26,7 +28,7 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
         MAX_CONTENT_LENGTH=64 * 1024,
         MAX_FORM_MEMORY_SIZE=64 * 1024,
     )
-    app.config.from_prefixed_env("AUTHSERVER")
+    app.config.from_prefixed_env("AUTHSERVER", loads=str)  # values as the strings they are
     if test_config:
         app.config.from_mapping(test_config)
     url = app.config["DATABASE_URL"]
@@ -38,6 +40,7 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
         "sessions": make_session_factory(url),
         "server": create_server(app),
         "key": None,
+        "verified": VerifiedSecrets(),
     }
     app.teardown_appcontext(close_db)
     app.register_blueprint(bp)

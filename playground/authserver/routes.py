@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, Flask, current_app, jsonify, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from .server import ENDPOINT_AUTH_METHODS, TOKEN_AUTH_METHODS, issuer, public_jwks
+from .server import ENDPOINT_AUTH_METHODS, TOKEN_AUTH_METHODS, issuer, public_base, public_jwks
 
 bp = Blueprint("authserver", __name__)
 
@@ -22,6 +22,49 @@ DISCOVERY_PATHS = (
 def server():
     """This app's Authlib server."""
     return current_app.extensions["demo_authserver"]["server"]
+
+
+#: RFC 8707 §2 lets `resource` repeat; `audience` follows it here.
+REPEATABLE = frozenset({"resource", "audience"})
+OAUTH_PARAMETERS = frozenset(
+    {"grant_type", "client_id", "client_secret", "scope", "token", "token_type_hint", "resource", "audience"}
+)
+
+
+@bp.before_request
+def check_form_request():
+    """Malformed requests get RFC 6749 §5.2 `invalid_request` before Authlib sees them."""
+    if request.method != "POST":
+        return None
+    # RFC 6749 §4.4.2, RFC 7662 §2.1, RFC 7009 §2.1: parameters are form-urlencoded.
+    if request.mimetype != "application/x-www-form-urlencoded":
+        return invalid_request("Send the parameters as application/x-www-form-urlencoded.")
+    # RFC 6749 §3.1, §3.2: parameters MUST NOT be included more than once.
+    repeated = sorted(k for k, v in request.form.lists() if len(v) > 1 and k not in REPEATABLE)
+    if repeated:
+        return invalid_request(f"Parameters sent more than once: {', '.join(repeated)}.")
+    if any("\x00" in v for values in request.form.lists() for v in values[1]):
+        return invalid_request("Parameters must not contain NUL characters.")
+    # RFC 6749 §3.2: parameters travel in the body; Authlib would also read the query.
+    in_query = sorted(OAUTH_PARAMETERS & set(request.args))
+    if in_query:
+        return invalid_request(f"Send {', '.join(in_query)} in the request body, not the URL.")
+    # RFC 6749 §2.3: "The client MUST NOT use more than one authentication method in each request."
+    if "Authorization" in request.headers and "client_secret" in request.form:
+        return invalid_request("Use one client authentication method: HTTP Basic or client_secret, not both.")
+    if request.endpoint == "authserver.token" and not request.form.get("grant_type"):
+        return invalid_request("The grant_type parameter is required (RFC 6749 section 4.4.2).")
+    if request.endpoint in ("authserver.introspect", "authserver.revoke") and not request.form.get("token"):
+        return invalid_request("The token parameter is required.")
+    return None
+
+
+def invalid_request(description: str):
+    """An RFC 6749 §5.2 `invalid_request` error response."""
+    response = jsonify({"error": "invalid_request", "error_description": description})
+    response.status_code = 400
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/oauth2/token")
@@ -49,13 +92,14 @@ def jwks():
 
 
 def metadata() -> dict[str, Any]:
-    """RFC 8414 §2 authorization server metadata."""
+    """RFC 8414 §2 authorization server metadata, every URL on the issuer's origin."""
+    base = public_base()
     return {
         "issuer": issuer(),
-        "token_endpoint": url_for("authserver.token", _external=True),
-        "introspection_endpoint": url_for("authserver.introspect", _external=True),
-        "revocation_endpoint": url_for("authserver.revoke", _external=True),
-        "jwks_uri": url_for("authserver.jwks", _external=True),
+        "token_endpoint": base + url_for("authserver.token"),
+        "introspection_endpoint": base + url_for("authserver.introspect"),
+        "revocation_endpoint": base + url_for("authserver.revoke"),
+        "jwks_uri": base + url_for("authserver.jwks"),
         "grant_types_supported": ["client_credentials"],
         "response_types_supported": [],
         "token_endpoint_auth_methods_supported": TOKEN_AUTH_METHODS,
@@ -96,6 +140,9 @@ def register_error_handlers(app: Flask) -> None:
         response = jsonify({"error": error, "error_description": exc.description})
         response.status_code = exc.code or 500
         response.headers["Cache-Control"] = "no-store"
+        for name, value in exc.get_headers():  # e.g. Allow on a 405 (RFC 9110 §15.5.6)
+            if name.lower() != "content-type":
+                response.headers[name] = value
         return response
 
     @app.errorhandler(Exception)

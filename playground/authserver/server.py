@@ -8,17 +8,26 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import json
 import re
 import secrets
+import threading
 import time
+from collections import OrderedDict
 from typing import Any
 from urllib.parse import unquote_plus, urlsplit
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import grants
-from authlib.oauth2.rfc6749.errors import InvalidClientError, InvalidGrantError, InvalidScopeError
+from authlib.oauth2.rfc6749.errors import (
+    InvalidClientError,
+    InvalidGrantError,
+    InvalidRequestError,
+    InvalidScopeError,
+)
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from flask import current_app, g, request
@@ -27,9 +36,11 @@ from joserfc.jwk import KeySet, RSAKey
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from .models import (
     INTROSPECT_SCOPE,
+    SECRET_HASH_METHOD,
     Client,
     SigningKey,
     Token,
@@ -44,6 +55,8 @@ from .models import (
 ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "bearer_introspect"]
 TOKEN_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 JWT_ALG = "RS256"
+#: Compared against when a client ID is unknown (see verify_client).
+UNKNOWN_CLIENT_HASH = generate_password_hash(secrets.token_urlsafe(16), method=SECRET_HASH_METHOD)
 #: RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
 SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
 
@@ -52,6 +65,27 @@ class InvalidTargetError(OAuth2Error):
     """RFC 8707 §2: a `resource` that is not an absolute URI without fragment."""
 
     error = "invalid_target"
+
+
+class InvalidBearerError(OAuth2Error):
+    """RFC 6750 §3.1: a Bearer token that does not authenticate gets a Bearer challenge."""
+
+    error = "invalid_token"
+    status_code = 401
+
+    def get_headers(self):
+        headers = super().get_headers()
+        headers.append(
+            ("WWW-Authenticate", f'Bearer error="invalid_token", error_description="{self.description}"')
+        )
+        return headers
+
+
+def check_token_param(oauth_request) -> None:
+    """RFC 7662 §2.1 and RFC 7009 §2.1: `token` is required; an unknown
+    `token_type_hint` is no error, the search simply covers every token type."""
+    if not oauth_request.form.get("token"):
+        raise InvalidRequestError(description="The token parameter is required.")
 
 
 def get_db() -> Session:
@@ -68,13 +102,22 @@ def close_db(_exc: BaseException | None = None) -> None:
         session.close()
 
 
+def public_base() -> str:
+    """scheme://host:port the server is known by: the configured issuer's, else the request's."""
+    configured = current_app.config.get("ISSUER")
+    if configured:
+        parts = urlsplit(configured)
+        return f"{parts.scheme}://{parts.netloc}"
+    return request.host_url.rstrip("/")
+
+
 def issuer() -> str:
     """The issuer identifier: configured, or this server's token endpoint URL.
 
     WSO2 IS uses its token endpoint URL as issuer, which is why its discovery
     document lives at `/oauth2/token/.well-known/openid-configuration`.
     """
-    return current_app.config.get("ISSUER") or request.host_url + "oauth2/token"
+    return current_app.config.get("ISSUER") or public_base() + "/oauth2/token"
 
 
 # -- client authentication -----------------------------------------------------
@@ -92,16 +135,71 @@ def authenticate_client_secret_basic(query_client, oauth_request) -> Client | No
         return None
     try:
         decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+    except (binascii.Error, ValueError):  # not base64, not ASCII, or not UTF-8
         return None
     username, sep, password = decoded.partition(":")
     if not sep:
         return None
-    client_id, client_secret = unquote_plus(username), unquote_plus(password)
+    return verify_client(query_client, unquote_plus(username), unquote_plus(password))
+
+
+def authenticate_client_secret_post(query_client, oauth_request) -> Client | None:
+    """`client_secret_post` (RFC 6749 §2.3.1): client_id and client_secret in the body."""
+    form = oauth_request.form
+    client_id, client_secret = form.get("client_id"), form.get("client_secret")
+    if not client_id or not client_secret:
+        return None
+    return verify_client(query_client, client_id, client_secret)
+
+
+class VerifiedSecrets:
+    """Secrets that already passed the slow PBKDF2 check, remembered as HMACs.
+
+    PBKDF2 protects secrets at rest, but costs ~40 ms of CPU per check, twice a
+    flow. A secret that passed once is remembered as HMAC(process-random key,
+    stored hash + secret): nothing reversible, forgotten on restart, and void as
+    soon as the stored hash changes. Wrong secrets always pay the full PBKDF2 cost.
+    """
+
+    def __init__(self, size: int = 1024):
+        self._key = secrets.token_bytes(32)
+        self._entries: OrderedDict[str, bytes] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def _mac(self, client: Client, secret: str) -> bytes:
+        message = client.client_secret_hash.encode() + b"\0" + secret.encode("utf-8", "surrogatepass")
+        return hmac.new(self._key, message, hashlib.sha256).digest()
+
+    def check(self, client: Client, secret: str) -> bool:
+        """Is `secret` the client's? Constant-time comparisons either way."""
+        mac = self._mac(client, secret)
+        with self._lock:
+            known = self._entries.get(client.client_id)
+        if known is not None and hmac.compare_digest(known, mac):
+            return True
+        if not client.check_client_secret(secret):
+            return False
+        with self._lock:
+            self._entries[client.client_id] = mac
+            self._entries.move_to_end(client.client_id)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+        return True
+
+
+def verify_client(query_client, client_id: str, client_secret: str) -> Client | None:
+    """The client, if the secret is its own.
+
+    An unknown client costs the same hash as a known one, so that timing does
+    not tell which client IDs exist; the comparison itself is constant-time.
+    """
     client = query_client(client_id)
-    if client and client.check_client_secret(client_secret):
-        return client
-    return None
+    if client is None:
+        check_password_hash(UNKNOWN_CLIENT_HASH, client_secret)
+        return None
+    verified: VerifiedSecrets = current_app.extensions["demo_authserver"]["verified"]
+    return client if verified.check(client, client_secret) else None
 
 
 def authenticate_bearer_introspect(query_client, oauth_request) -> Client | None:
@@ -220,6 +318,10 @@ class DemoIntrospectionEndpoint(IntrospectionEndpoint):
 
     CLIENT_AUTH_METHODS = ENDPOINT_AUTH_METHODS
 
+    def check_params(self, oauth_request, client) -> None:
+        """See check_token_param."""
+        check_token_param(oauth_request)
+
     def query_token(self, token_string, token_type_hint):
         """Look the token up by its hash; refresh tokens are never issued here."""
         return find_token(get_db(), token_string)
@@ -253,6 +355,10 @@ class DemoRevocationEndpoint(RevocationEndpoint):
     """RFC 7009 revocation; the token is kept, marked revoked."""
 
     CLIENT_AUTH_METHODS = ENDPOINT_AUTH_METHODS
+
+    def check_params(self, oauth_request, client) -> None:
+        """See check_token_param."""
+        check_token_param(oauth_request)
 
     def authenticate_token(self, oauth_request, client):
         """Only the client's own tokens, unless it holds the introspection scope."""
@@ -288,8 +394,12 @@ def signing_key() -> RSAKey:
 
 
 def load_or_create_key(db: Session) -> RSAKey:
-    """The stored RSA key, or a new one saved for the next start."""
-    row = db.scalar(select(SigningKey).order_by(SigningKey.created_at))
+    """The stored RSA key, or a new one saved for the next start.
+
+    Instances that start together may each store a key; all of them pick the
+    same one (oldest, then by kid), and the JWKS publishes every stored key.
+    """
+    row = db.scalar(select(SigningKey).order_by(SigningKey.created_at, SigningKey.kid))
     if row is None:
         key = RSAKey.generate_key(2048, parameters={"use": "sig", "alg": JWT_ALG}, private=True)
         kid = key.thumbprint()
@@ -299,13 +409,15 @@ def load_or_create_key(db: Session) -> RSAKey:
             db.commit()
         except IntegrityError:  # another instance won the race: use its key
             db.rollback()
-        row = db.scalar(select(SigningKey).order_by(SigningKey.created_at))
+        row = db.scalar(select(SigningKey).order_by(SigningKey.created_at, SigningKey.kid))
     return RSAKey.import_key(json.loads(row.private_jwk))
 
 
 def public_jwks() -> dict[str, Any]:
-    """The JWKS document (public parts only)."""
-    return KeySet([signing_key()]).as_dict(private=False)
+    """The JWKS document: every stored key, public parts only."""
+    signing_key()  # make sure there is one
+    rows = get_db().scalars(select(SigningKey).order_by(SigningKey.created_at, SigningKey.kid)).all()
+    return KeySet([RSAKey.import_key(json.loads(r.private_jwk)) for r in rows]).as_dict(private=False)
 
 
 # -- the server ---------------------------------------------------------------
@@ -319,6 +431,11 @@ class DemoAuthorizationServer(AuthorizationServer):
         try:
             return super().authenticate_client(oauth_request, methods, endpoint)
         except InvalidClientError:
+            scheme = oauth_request.headers.get("Authorization", "").partition(" ")[0].lower()
+            if scheme == "bearer":
+                raise InvalidBearerError(
+                    description="The Bearer token is unknown, expired, or lacks internal_oauth2_introspect."
+                ) from None
             raise InvalidClientError(
                 status_code=401,
                 description="Client authentication failed: unknown client, wrong secret, "
@@ -337,6 +454,7 @@ def create_server(app) -> AuthorizationServer:
 
     server = DemoAuthorizationServer(app, query_client=query_client, save_token=save_token)
     server.register_client_auth_method("client_secret_basic", authenticate_client_secret_basic)
+    server.register_client_auth_method("client_secret_post", authenticate_client_secret_post)
     server.register_client_auth_method("bearer_introspect", authenticate_bearer_introspect)
     server.register_grant(ClientCredentialsGrant)
     server.register_endpoint(DemoIntrospectionEndpoint)

@@ -50,17 +50,31 @@ def _now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
 
 
-def _san(hostnames: list[str]) -> list[x509.GeneralName]:
+def _general_names(hostnames: list[str], networks: bool = False) -> list[x509.GeneralName]:
+    """DNS names and IP addresses, as a certificate's SAN, or (networks=True) as
+    NameConstraints subtrees of exactly those names (RFC 5280 §4.2.1.10)."""
     names: list[x509.GeneralName] = []
     for name in dict.fromkeys(hostnames):
         try:
-            names.append(x509.IPAddress(ipaddress.ip_address(name)))
+            ip = ipaddress.ip_network(name) if networks else ipaddress.ip_address(name)
+            names.append(x509.IPAddress(ip))
         except ValueError:
             names.append(x509.DNSName(name))
     return names
 
 
-def _make_ca(files: TLSFiles) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+def _ca_covers(ca: x509.Certificate, hostnames: list[str]) -> bool:
+    """The CA is name-constrained to (at least) these host names."""
+    try:
+        constraints = ca.extensions.get_extension_for_class(x509.NameConstraints).value
+    except x509.ExtensionNotFound:
+        return False
+    return set(_general_names(hostnames, networks=True)) <= set(constraints.permitted_subtrees or [])
+
+
+def _make_ca(files: TLSFiles, hostnames: list[str]) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+    """A CA that can only vouch for the demo's own host names: trusting it in a browser
+    or a CA bundle cannot let a stolen demo-ca.key impersonate any other site."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Playground demo CA")])
     now = _now()
@@ -77,6 +91,12 @@ def _make_ca(files: TLSFiles) -> tuple[x509.Certificate, ec.EllipticCurvePrivate
             x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
         )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(
+            x509.NameConstraints(
+                permitted_subtrees=_general_names(hostnames, networks=True), excluded_subtrees=None
+            ),
+            critical=True,
+        )
         .sign(key, hashes.SHA256())
     )
     _write(files.ca_cert, cert.public_bytes(serialization.Encoding.PEM))
@@ -91,7 +111,7 @@ def _needs_new_cert(path: Path, hostnames: list[str], ca: x509.Certificate) -> b
     if cert.issuer != ca.subject or cert.not_valid_after_utc - RENEW_BEFORE < _now():
         return True
     san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    return not set(_san(hostnames)) <= set(san)
+    return not set(_general_names(hostnames)) <= set(san)
 
 
 def ensure_certificates(directory: str | os.PathLike[str], hostnames: list[str]) -> TLSFiles:
@@ -100,12 +120,13 @@ def ensure_certificates(directory: str | os.PathLike[str], hostnames: list[str])
     directory.mkdir(parents=True, exist_ok=True)
     files = TLSFiles(directory / "demo-ca.pem", directory / "demo-server.pem", directory / "demo-server.key")
     ca_key_path = files.ca_cert.with_suffix(".key")
+    hostnames = list(dict.fromkeys(["localhost", "127.0.0.1", "::1", *hostnames]))
+    ca = None
     if files.ca_cert.exists() and ca_key_path.exists():
         ca = x509.load_pem_x509_certificate(files.ca_cert.read_bytes())
         ca_key = serialization.load_pem_private_key(ca_key_path.read_bytes(), None)
-    else:
-        ca, ca_key = _make_ca(files)
-    hostnames = list(dict.fromkeys(["localhost", "127.0.0.1", "::1", *hostnames]))
+    if ca is None or not _ca_covers(ca, hostnames):  # new, or made for other names
+        ca, ca_key = _make_ca(files, hostnames)
     if not _needs_new_cert(files.cert, hostnames, ca):
         return files
     key = ec.generate_private_key(ec.SECP256R1())
@@ -118,7 +139,7 @@ def ensure_certificates(directory: str | os.PathLike[str], hostnames: list[str])
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(days=CERT_DAYS))
-        .add_extension(x509.SubjectAlternativeName(_san(hostnames)), critical=False)
+        .add_extension(x509.SubjectAlternativeName(_general_names(hostnames)), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
             x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True

@@ -1,0 +1,309 @@
+"""Hostile input: property-based tests over every form field (Hypothesis), and logs that keep no secret."""
+
+from __future__ import annotations
+
+import logging
+import re
+from html import unescape
+
+import pytest
+import requests
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from wtforms import SubmitField
+from wtforms.fields.core import UnboundField
+
+from playground import create_app
+from playground.forms import FlowForm
+from playground.redact import REDACTED, redact
+
+from .conftest import CLIENT_ID, CLIENT_SECRET, playground_config
+from .faults import misbehaving_server
+from .test_authserver import basic
+from .test_playground import FORM, TOKENINFO, access_token_of, introspection_form, token_form
+
+PROBE = "<x-probe a='1'>\"&"
+#: Every field of the form but its buttons.
+FIELDS = [
+    name
+    for name, field in vars(FlowForm).items()
+    if isinstance(field, UnboundField) and field.field_class is not SubmitField
+]
+BUTTONS = [{"authorize": "Authorize"}, {"get_tokeninfo": "Get TokenInfo"}, {"start_over": "Start over"}, {}]
+
+# Any text but lone surrogates (which no browser can send as UTF-8).
+any_text = st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=200)
+control = st.text(alphabet=st.characters(max_codepoint=0x1F), min_size=1, max_size=20)
+huge = st.integers(min_value=5_000, max_value=40_000).map(lambda n: "é" * n)
+
+
+@pytest.fixture(scope="module")
+def target():
+    """A real server answering like a token/introspection endpoint (module-wide, for speed)."""
+    with misbehaving_server(
+        "json", body={"access_token": "t<b>", "active": True, "scope": "<i>x</i>"}
+    ) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def hostile_client(target):
+    # Only the target is reachable: any other URL Hypothesis makes up is refused before DNS.
+    host = target.split("//", 1)[1]
+    app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False, "ALLOWED_HOSTS": host, "TIMEOUT": 2})
+    return app.test_client()
+
+
+def values(target: str):
+    endpoint = st.sampled_from([target, target + "/" + PROBE, "javascript:alert(1)", "http://[::1", ""])
+    return st.one_of(any_text, control, huge, st.just(PROBE), endpoint)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_any_form_input_gets_a_page_and_nothing_unescaped(hostile_client, target, data):
+    fields = data.draw(st.dictionaries(st.sampled_from(FIELDS), values(target), max_size=len(FIELDS)))
+    fields[data.draw(st.sampled_from(FIELDS))] = PROBE  # always something to escape
+    path = data.draw(st.sampled_from([FORM, TOKENINFO]))
+    response = hostile_client.post(path, data={**fields, **data.draw(st.sampled_from(BUTTONS))})
+    assert response.status_code < 500
+    html = response.get_data(as_text=True)
+    assert "<x-probe" not in html
+    assert "<b>" not in html and "<i>x</i>" not in html  # what the server sent is escaped too
+    assert len(re.findall(r"<script\b", html)) == 1  # ours, from static/
+    assert "Traceback" not in html
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    params=st.dictionaries(
+        st.sampled_from(["grant_type", "client_id", "client_secret", "scope", "resource", "audience", "x"]),
+        st.one_of(any_text, control, st.just("client_credentials")),
+        max_size=6,
+    ),
+    authorization=st.one_of(
+        st.none(), any_text.map(lambda s: "Basic " + s), st.just(basic(CLIENT_ID, CLIENT_SECRET))
+    ),
+)
+def test_demo_server_answers_any_token_request_with_json(tls_authserver, params, authorization):
+    headers = {"Authorization": authorization} if authorization else {}
+    try:
+        response = requests.post(
+            tls_authserver.token_endpoint,
+            data=params,
+            headers=headers,
+            verify=tls_authserver.ca_path,
+            timeout=10,
+        )
+    except (UnicodeEncodeError, ValueError):
+        return  # not a request an HTTP client can send
+    assert response.status_code in (200, 400, 401)
+    body = response.json()
+    assert ("access_token" in body) if response.status_code == 200 else ("error" in body)
+
+
+def test_demo_server_rejects_malformed_requests(authserver):
+    auth = {"Authorization": basic(CLIENT_ID, CLIENT_SECRET)}
+    as_json = requests.post(
+        authserver.token_endpoint, json={"grant_type": "client_credentials"}, headers=auth, timeout=10
+    )
+    assert as_json.status_code == 400 and as_json.json()["error"] == "invalid_request"
+    repeated = requests.post(
+        authserver.token_endpoint,
+        data="grant_type=client_credentials&scope=read&scope=write",
+        headers={**auth, "Content-Type": "application/x-www-form-urlencoded"},
+        timeout=10,
+    )
+    assert repeated.status_code == 400 and "scope" in repeated.json()["error_description"]
+    nul = requests.post(
+        authserver.token_endpoint, data={"grant_type": "client_credentials\x00"}, headers=auth, timeout=10
+    )
+    assert nul.status_code == 400 and nul.json()["error"] == "invalid_request"
+    two_resources = requests.post(
+        authserver.token_endpoint,
+        data=[
+            ("grant_type", "client_credentials"),
+            ("resource", "https://a.example/"),
+            ("resource", "https://b.example/"),
+        ],
+        headers=auth,
+        timeout=10,
+    )
+    assert two_resources.status_code == 200  # RFC 8707 lets resource repeat
+
+
+def test_oversized_form_gets_a_page(test_client):
+    response = test_client.post(FORM, data={"client_id": "x" * 300_000})
+    assert response.status_code == 413
+    assert "too large" in response.get_data(as_text=True)
+
+
+# -- logs ------------------------------------------------------------------------
+
+
+def test_full_flow_logs_neither_secret_nor_token(caplog, tls_authserver):
+    caplog.set_level(logging.DEBUG)  # everything: werkzeug, urllib3, Authlib, ours
+    app = create_app(playground_config(tls_authserver, WTF_CSRF_ENABLED=False))
+    client = app.test_client()
+    response = client.post(
+        FORM, data=token_form(tls_authserver.token_endpoint, client_auth="client_secret_post")
+    )
+    token = access_token_of(response)
+    client.post(TOKENINFO, data=introspection_form(tls_authserver.introspection_endpoint, token))
+    client.post(FORM, data=token_form(tls_authserver.token_endpoint, client_secret="wrong-" + CLIENT_SECRET))
+    logged = caplog.text + "".join(str(r.__dict__) for r in caplog.records)
+    assert caplog.records  # something was logged at all
+    assert CLIENT_SECRET not in logged
+    assert token not in logged
+
+
+def test_log_records_are_redacted_whoever_logs(caplog):
+    create_app({"TESTING": True})  # installs the redaction
+    caplog.set_level(logging.DEBUG)
+    log = logging.getLogger("some.library")
+    log.debug("body: grant_type=client_credentials&client_secret=%s", "hunter2hunter2")
+    log.info("response %s", {"access_token": "tok-123456", "expires_in": 3600})
+    log.warning("header Authorization: Basic %s", "Y2xpZW50OnNlY3JldA==")
+    log.error("Bearer abcdefghijkl used")
+    for secret in ("hunter2hunter2", "tok-123456", "Y2xpZW50OnNlY3JldA==", "abcdefghijkl"):
+        assert secret not in caplog.text
+    assert caplog.text.count(REDACTED) == 4
+
+
+@pytest.mark.parametrize(
+    "line, kept",
+    [
+        ("token=abc&token_type_hint=access_token", "token_type_hint=access_token"),
+        ('{"access_token": "xyz", "expires_in": 3}', '"expires_in": 3'),
+        ("GET /playground2/oauth2.jsp HTTP/1.1 200", "GET /playground2/oauth2.jsp HTTP/1.1 200"),
+    ],
+)
+def test_redact_keeps_the_rest(line, kept):
+    assert kept in redact(line)
+
+
+# -- inputs that once ended in a 500 -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url, message",
+    [
+        ("https://wso2is..local/oauth2/token", "host name is not valid"),
+        ("https://" + "a" * 64 + ".example/oauth2/token", "host name is not valid"),
+        ("http://127.0.0.1:0/token", "port must be between 1 and 65535"),
+        ("http://[::1/token", "not valid"),
+    ],
+)
+def test_malformed_host_names_get_a_page(test_client, url, message):
+    response = test_client.post(FORM, data=token_form(url))
+    assert response.status_code < 500
+    assert message in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("bearer", ["t€k", "abc\r\nX-Injected: 1", "has space"])
+def test_bearer_token_outside_rfc6750_syntax_is_said_next_to_the_field(test_client, authserver, bearer):
+    data = introspection_form(
+        authserver.introspection_endpoint, "tok", introspection_auth="bearer", introspection_bearer=bearer
+    )
+    response = test_client.post(TOKENINFO, data=data)
+    assert response.status_code == 400
+    assert "RFC 6750 §2.1" in response.get_data(as_text=True)
+
+
+def test_basic_user_outside_latin1_is_a_clear_page(test_client):
+    with misbehaving_server("json", body={"active": True}) as url:
+        data = introspection_form(
+            url, "tok", introspection_auth="basic", introspection_username="usér€", introspection_password="p"
+        )
+        response = test_client.post(TOKENINFO, data=data)
+    assert response.status_code == 200  # Basic is base64: any text goes
+
+
+def test_multipart_upload_is_refused_with_a_page(test_client):
+    import io
+
+    response = test_client.post(
+        FORM,
+        data={"client_id": (io.BytesIO(b"file"), "a.txt"), "authorize": "Authorize"},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 415
+    assert "no file uploads" in response.get_data(as_text=True)
+
+
+def test_settings_are_taken_as_strings(monkeypatch):
+    monkeypatch.setenv("PLAYGROUND_SECRET_KEY", "12345")
+    monkeypatch.setenv("PLAYGROUND_CLIENT_SECRET", '"abc"')
+    monkeypatch.setenv("PLAYGROUND_CLIENT_ID", "007")
+    app = create_app({"TESTING": True})
+    assert app.config["SECRET_KEY"] == "12345"
+    assert app.config["CLIENT_SECRET"] == '"abc"'
+    page = app.test_client().get(FORM).get_data(as_text=True)  # a numeric key once broke every page
+    assert 'value="007"' in page and 'value="&#34;abc&#34;"' in page
+
+
+@pytest.mark.parametrize(
+    "name, value, message",
+    [
+        ("TIMEOUT", "abc", "PLAYGROUND_TIMEOUT must be a number"),
+        ("TIMEOUT", "-1", "PLAYGROUND_TIMEOUT must be greater than 0"),
+        ("MAX_RESPONSE_BYTES", "1.5x", "PLAYGROUND_MAX_RESPONSE_BYTES must be a number"),
+        ("BLOCK_PRIVATE_NETWORKS", "maybe", "PLAYGROUND_BLOCK_PRIVATE_NETWORKS must be true or false"),
+        ("CA_BUNDLE", "/nonexistent.pem", "PLAYGROUND_CA_BUNDLE"),
+    ],
+)
+def test_bad_settings_fail_at_start_with_their_name(monkeypatch, name, value, message):
+    from playground import ConfigError
+
+    monkeypatch.setenv(f"PLAYGROUND_{name}", value)
+    with pytest.raises(ConfigError, match=message):
+        create_app()
+
+
+def test_a_token_larger_than_16k_can_be_introspected(test_client):
+    big = "x" * 20_000
+    with misbehaving_server("json", body={"access_token": big, "token_type": "Bearer"}) as url:
+        response = test_client.post(FORM, data=token_form(url))
+        assert access_token_of(response) == big
+        again = test_client.post(FORM, data=token_form(url, access_token=big))  # Authorize still works
+        assert "Access token received" in again.get_data(as_text=True)
+        info = test_client.post(TOKENINFO, data=introspection_form(url, big))
+    assert info.status_code == 200
+
+
+def test_a_secret_the_server_echoes_is_masked_everywhere_on_the_page(test_client):
+    secret = "TopSecretValue123"
+    echo = {"access_token": "t", "token_type": "Bearer", "debug": f"client_secret={secret}", "copy": secret}
+    with misbehaving_server("json", body=echo) as url:
+        response = test_client.post(FORM, data=token_form(url, client_secret=secret))
+    html = response.get_data(as_text=True)
+    visible = re.sub(r'<div class="view revealed-view".*?</div>\s*</section>', "", html, flags=re.S)
+    visible = re.sub(r"<input[^>]*>", "", visible)
+    assert secret not in visible
+    error = {"error": "invalid_client", "error_description": f"bad secret {secret}"}
+    with misbehaving_server("json", status=401, body=error) as url:
+        html = test_client.post(FORM, data=token_form(url, client_secret=secret)).get_data(as_text=True)
+    visible = re.sub(
+        r"<input[^>]*>",
+        "",
+        re.sub(r'<div class="view revealed-view".*?</div>\s*</section>', "", html, flags=re.S),
+    )
+    assert secret not in visible
+
+
+def test_a_short_secret_does_not_garble_the_exchange(test_client):
+    with misbehaving_server("json", body={"access_token": "echo", "token_type": "Bearer", "s": "e"}) as url:
+        response = test_client.post(
+            FORM, data=token_form(url, client_secret="e", client_auth="client_secret_post")
+        )
+    html = unescape(response.get_data(as_text=True))
+    assert "Content-Type: application/x-www-form-urlencoded" in html
+    assert "client_secret=••••••••" in html
+    assert '"s": "••••••••"' in html  # an exact echo is still masked
+
+
+def test_several_www_authenticate_challenges_are_all_shown(test_client):
+    headers = {"WWW-Authenticate": 'Basic realm="a"'}
+    with misbehaving_server("json", status=401, body={"error": "invalid_client"}, headers=headers) as url:
+        body = test_client.post(FORM, data=token_form(url)).get_data(as_text=True)
+    assert "Basic realm=&#34;a&#34;" in body
