@@ -267,10 +267,28 @@ def test_wheel_ships_templates_and_static(tmp_path):
     assert result.returncode == 0, result.stderr
     (wheel,) = tmp_path.glob("*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    templates = sorted(p.name for p in (ROOT / "templates").iterdir())
-    statics = sorted(p.name for p in (ROOT / "static").iterdir())
-    assert templates and statics
-    for name in templates:
-        assert f"playground/templates/{name}" in names
-    for name in statics:
-        assert f"playground/static/{name}" in names
+    for folder in ("templates", "static"):
+        files = sorted(p.name for p in (ROOT / folder).iterdir())
+        assert files
+        for name in files:
+            assert f"playground/{folder}/{name}" in names
+    # Installed from the wheel (not the checkout), the app finds its pages and assets.
+    site = tmp_path / "site"
+    installed = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(site), str(wheel)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert installed.returncode == 0, installed.stderr
+    check = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import playground; "
+        "assert playground.__file__.startswith(sys.argv[1]), playground.__file__; "
+        "c = playground.create_app({'TESTING': True}).test_client(); "
+        "page = c.get('/playground2/oauth2.jsp'); assert b'Authorization Grant Type' in page.data; "
+        "assert c.get('/static/style.css').status_code == 200; print('ok')"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", check, str(site)], capture_output=True, text=True, cwd=tmp_path, timeout=60
+    )
+    assert run.stdout.strip() == "ok", run.stderr
