@@ -20,6 +20,8 @@ from .wsgi import serve as serve_wsgi
 DEMO_CLIENT_ID = "playground-demo"
 DEMO_CLIENT_SCOPE = "read write"
 DEMO_CLIENT_FILE = "demo-client.json"
+#: A second demo client, same secret, that gets RFC 9068 JWT access tokens.
+JWT_SUFFIX = "-jwt"
 LOCAL_HOSTS = ("127.0.0.1", "0.0.0.0", "::", "::1", "localhost", "")
 
 
@@ -130,7 +132,14 @@ def ensure_demo_client(
     if client_secret is None and kept.get("client_id") == client_id:
         client_secret = kept.get("client_secret")
     existing = find_client(session, client_id)
-    if client_secret and existing is not None and existing.check_client_secret(client_secret):
+    jwt_client = find_client(session, client_id + JWT_SUFFIX)
+    if (
+        client_secret
+        and existing is not None
+        and existing.check_client_secret(client_secret)
+        and jwt_client is not None
+        and jwt_client.check_client_secret(client_secret)
+    ):
         return client_id, client_secret
     client_secret = client_secret or secrets.token_urlsafe(24)
     save_client(
@@ -139,6 +148,13 @@ def ensure_demo_client(
         client_secret,
         scope=existing.scope if existing else DEMO_CLIENT_SCOPE,
         token_format=existing.token_format if existing else "opaque",
+    )
+    save_client(
+        session,
+        client_id + JWT_SUFFIX,
+        client_secret,
+        scope=jwt_client.scope if jwt_client else DEMO_CLIENT_SCOPE,
+        token_format="jwt",
     )
     os.makedirs(instance_path, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -206,6 +222,7 @@ def authserver(
             f"Discovery: {url}/oauth2/token/.well-known/openid-configuration",
             f"Client ID: {client_id}",
             f"Client Secret: {client_secret}",
+            f"JWT Client ID: {client_id}{JWT_SUFFIX}",
         ]
         if tls:
             lines.append(f"CA certificate: {tls.ca_cert}")
@@ -366,7 +383,10 @@ def demo(host, port, authserver_port, plain_http, instance_path, client_id, clie
             "PLAYGROUND_TOKEN_ENDPOINT": info["Token endpoint"],
             "PLAYGROUND_INTROSPECTION_ENDPOINT": info["Introspection endpoint"],
             "PLAYGROUND_REVOCATION_ENDPOINT": info["Revocation endpoint"],
-            "PLAYGROUND_DISCOVERY_URL": info["Discovery"],
+            "PLAYGROUND_DISCOVERY_URL": info["Token endpoint"],  # the issuer: Discover finds the rest
+            "PLAYGROUND_ISSUER": info["Token endpoint"],
+            "PLAYGROUND_JWKS_URI": info["Token endpoint"].removesuffix("/token") + "/jwks",
+            "PLAYGROUND_DEMO_BASE": info["Token endpoint"].removesuffix("/oauth2/token"),
             "PLAYGROUND_CLIENT_ID": info["Client ID"],
             "PLAYGROUND_CLIENT_SECRET": info["Client Secret"],
         }

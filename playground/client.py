@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from urllib.parse import quote_plus
+from urllib.parse import quote_plus, urlsplit
 
 from .exchange import Exchange
 from .outbound import Outbound
@@ -127,3 +127,51 @@ def introspect(
     elif auth.kind == "bearer":
         headers = {"Authorization": f"Bearer {auth.bearer}"}  # RFC 6750 §2.1
     return outbound.send("POST", endpoint, {**FORM_HEADERS, **headers}, data, secrets, insecure=insecure)
+
+
+def revoke(
+    outbound: Outbound,
+    endpoint: str,
+    token: str,
+    credentials: Credentials,
+    token_type_hint: str = "access_token",
+    insecure: bool = False,
+) -> Exchange:
+    """RFC 7009 §2.1 revocation request, with the same client authentication as the token request."""
+    headers, auth_fields = client_authentication(credentials)
+    data = {"token": token}
+    if token_type_hint:
+        data["token_type_hint"] = token_type_hint
+    data.update(auth_fields)
+    return outbound.send(
+        "POST", endpoint, {**FORM_HEADERS, **headers}, data, (credentials.client_secret,), insecure=insecure
+    )
+
+
+def get_json(outbound: Outbound, url: str, insecure: bool = False) -> Exchange:
+    """GET a JSON document (metadata, JWKS)."""
+    return outbound.send("GET", url, {"Accept": "application/json"}, None, (), insecure=insecure)
+
+
+def discovery_urls(given: str) -> list[str]:
+    """Where to look for the metadata of `given` (a metadata URL or an issuer), in order.
+
+    - the URL itself when it already names a `.well-known` document;
+    - RFC 8414 §3.1: `/.well-known/oauth-authorization-server` inserted before the issuer's path;
+    - OpenID Connect Discovery 1.0 §4: `/.well-known/openid-configuration` appended to the issuer;
+    - RFC 8414 §5: `/.well-known/openid-configuration` inserted before the path (some servers);
+    - WSO2 IS: `/oauth2/token/.well-known/openid-configuration` on the origin.
+    """
+    given = given.strip()
+    parts = urlsplit(given)
+    if "/.well-known/" in parts.path:
+        return [given]
+    origin = f"{parts.scheme}://{parts.netloc}"
+    path = parts.path.rstrip("/")
+    urls = [
+        f"{origin}/.well-known/oauth-authorization-server{path}",
+        f"{origin}{path}/.well-known/openid-configuration",
+        f"{origin}/.well-known/openid-configuration{path}",
+        f"{origin}/oauth2/token/.well-known/openid-configuration",
+    ]
+    return list(dict.fromkeys(urls))

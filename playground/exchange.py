@@ -209,6 +209,37 @@ class Exchange:
             text += "\n… (cut at the response size limit)"
         return text
 
+    def httpie(self) -> str:
+        """The same request as an HTTPie command (masked if this copy is)."""
+        args = ["http"]
+        if self.request.body:
+            args.append("--form")
+        if self.insecure:
+            args.append("--verify=no")
+        elif self.ca_bundle and self.request.url.startswith("https:"):
+            args.append(f"--verify={self.ca_bundle}")
+        args += [self.request.method, self.request.url]
+        skipped = CURL_SKIPPED_HEADERS | ({"content-type"} if self.request.body else set())
+        args += [f"{k}:{v}" for k, v in self.request.headers if k.lower() not in skipped]
+        if self.request.body:
+            args += [f"{k}={v}" for k, v in parse_qsl(self.request.body, keep_blank_values=True)]
+        return " ".join(shlex.quote(a) for a in args)
+
+    def markdown(self, title: str, limit: int = 8000) -> str:
+        """A transcript section: the exchange, and the same request as curl."""
+        lines = [f"## {title}", ""]
+        status = f"HTTP {self.response.status}" if self.response else "no response"
+        took = f" in {self.elapsed_ms:.0f} ms" if self.elapsed_ms is not None else ""
+        lines += [f"`{self.request.method} {self.request.url}` → {status}{took}", ""]
+        lines += [_fenced(self.request_text(), "http"), ""]
+        if self.response is not None:
+            response = self.response_text()
+            if len(response) > limit:
+                response = response[:limit] + f"\n… ({len(response) - limit:,} more characters)"
+            lines += [_fenced(response, "http"), ""]
+        lines += [_fenced(self.curl(), "sh"), ""]
+        return "\n".join(lines)
+
     def curl(self) -> str:
         """The same request as a `curl` command (masked if this copy is)."""
         args = ["curl", "-i", "-X", self.request.method, self.request.url]
@@ -232,6 +263,14 @@ class Exchange:
                 current += " " + arg
         lines.append(current)
         return " \\\n  ".join(lines)
+
+
+def _fenced(text: str, lang: str) -> str:
+    """A Markdown code block that no backticks in `text` can close early."""
+    fence = "```"
+    while fence in text:
+        fence += "`"
+    return f"{fence}{lang}\n{text}\n{fence}"
 
 
 def mask_form_fields(body: str) -> str:

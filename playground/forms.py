@@ -26,6 +26,7 @@ GRANT_TYPES = {"client_credentials": "Client Credentials"}
 SHORT, LONG, URL = 512, 4096, 2048
 #: Large JWTs (many claims, x5c chains) stay well under this.
 TOKEN = 65536
+TRANSCRIPT = 400_000
 #: RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
 B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 #: The fields each step reads; an error elsewhere does not hold a step up.
@@ -38,6 +39,14 @@ TOKEN_STEP = (
     "client_auth",
     "resource",
     "audience",
+    "insecure_tls",
+)
+REVOCATION_STEP = (
+    "client_id",
+    "client_secret",
+    "client_auth",
+    "access_token",
+    "revocation_endpoint",
     "insecure_tls",
 )
 INTROSPECTION_STEP = (
@@ -81,6 +90,13 @@ class FlowForm(FlaskForm):
     resource = StringField("Resource", bounded(URL))
     audience = StringField("Audience", bounded(SHORT))
 
+    # Issue-5 fields: where the server is, and what to check tokens against.
+    server = SelectField("Server", choices=[], validate_choice=False)
+    discovery_url = StringField("Issuer or discovery URL", bounded(URL))
+    issuer = StringField("Issuer", bounded(URL))
+    revocation_endpoint = StringField("Revocation Endpoint", bounded(URL))
+    jwks_uri = StringField("JWKS URI", bounded(URL))
+
     access_token = TextAreaField("Access Token", bounded(TOKEN))
     introspection_endpoint = StringField("Introspection Endpoint", bounded(URL))
     introspection_auth = SelectField(
@@ -96,7 +112,16 @@ class FlowForm(FlaskForm):
     #: Set when the playground obtained the token, so the pages can say so.
     obtained = HiddenField(validators=bounded(8))
 
+    #: The flow so far as Markdown, twice: as shown (masked) and with secrets (for a revealed download).
+    transcript = HiddenField(validators=bounded(TRANSCRIPT))
+    transcript_revealed = HiddenField(validators=bounded(TRANSCRIPT))
+    reveal = HiddenField(validators=bounded(8))
+
     authorize = SubmitField("Authorize")
+    discover = SubmitField("Discover")
+    use_server = SubmitField("Use server")
+    revoke = SubmitField("Revoke")
+    download = SubmitField("Download transcript")
     get_tokeninfo = SubmitField("Get TokenInfo")
     start_over = SubmitField("Start over")
 
@@ -148,6 +173,16 @@ class FlowForm(FlaskForm):
                 ]
                 ok = False
         return ok
+
+    def check_revocation_step(self) -> bool:
+        """What Revoke needs: the token, the endpoint, and the client's credentials (RFC 7009 §2.1)."""
+        ok = self.step_ok(REVOCATION_STEP)
+        ok = self.require("access_token", "client_id", "client_secret") and ok
+        return self.require_url("revocation_endpoint") and ok
+
+    def check_discovery_step(self) -> bool:
+        """What Discover needs."""
+        return self.require_url("discovery_url")
 
     def value(self, name: str) -> str:
         """A field's value with surrounding white space removed."""

@@ -85,6 +85,8 @@ class Policy:
     allowed_hosts: tuple[str, ...] = ()
     block_private_networks: bool = False
     allow_insecure_tls: bool = False
+    #: A saved server's own CA bundle, trusted on top of ca_bundle for that server's requests.
+    server_ca_bundle: str | None = None
 
 
 class Blocked(Exception):
@@ -311,10 +313,11 @@ class _PolicyAdapter(HTTPAdapter):
         }
 
 
-def make_ssl_context(ca_bundle: str | None) -> ssl.SSLContext:
-    """The system's CAs and certifi's, plus the configured bundle; ValueError if it cannot be read."""
-    context = ssl.create_default_context()  # the operating system's trust store
-    context.load_verify_locations(cafile=certifi.where())  # for systems without one
+def make_ssl_context(ca_bundle: str | None, context: ssl.SSLContext | None = None) -> ssl.SSLContext:
+    """The system's CAs and certifi's (or `context`), plus a bundle; ValueError if it cannot be read."""
+    if context is None:
+        context = ssl.create_default_context()  # the operating system's trust store
+        context.load_verify_locations(cafile=certifi.where())  # for systems without one
     if ca_bundle:
         try:
             context.load_verify_locations(cafile=ca_bundle)
@@ -342,7 +345,10 @@ class Outbound:
     def __init__(self, policy: Policy, resolve: Callable[..., list] = socket.getaddrinfo):
         self.policy = policy
         self.guard = Guard(policy, resolve)
-        self.session = _session(_PolicyAdapter(self.guard, make_ssl_context(policy.ca_bundle)))
+        context = make_ssl_context(policy.ca_bundle)
+        if policy.server_ca_bundle:
+            context = make_ssl_context(policy.server_ca_bundle, context)
+        self.session = _session(_PolicyAdapter(self.guard, context))
         self.insecure_session: requests.Session | None = None
         if policy.allow_insecure_tls:
             context = ssl.create_default_context()
@@ -370,7 +376,7 @@ class Outbound:
         exchange = Exchange(
             request=RecordedRequest(method, url, list(headers.items()), urlencode(data or {})),
             secrets=secrets,
-            ca_bundle=self.policy.ca_bundle,
+            ca_bundle=self.policy.server_ca_bundle or self.policy.ca_bundle,
             insecure=insecure,
         )
         problem = check_url(url)

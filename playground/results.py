@@ -350,6 +350,52 @@ def read_introspection_response(exchange: Exchange) -> Outcome:
     return read_response(exchange, INTROSPECTION_RESPONSE)
 
 
+def read_revocation_response(exchange: Exchange) -> Outcome:
+    """RFC 7009 §2.2: 200 means revoked (or never valid: the server need not say); else why not."""
+    response = exchange.response
+    status = response.status if response else 0
+    data = exchange.json()
+    if status == 200:
+        return Outcome(exchange, data={})
+    if status == 503 and isinstance(data, dict) and data.get("error") == "unsupported_token_type":
+        return Outcome(exchange, error=_oauth_error(exchange, TOKEN_RESPONSE))
+    if isinstance(data, dict) and isinstance(data.get("error"), str) and status >= 400:
+        return Outcome(exchange, error=_oauth_error(exchange, TOKEN_RESPONSE))
+    if status in (404, 405, 501):
+        return Outcome(
+            exchange,
+            problem=Problem(
+                "This server does not seem to support revocation.",
+                f"HTTP {status} from {exchange.request.url}",
+                [
+                    "RFC 7009 is optional: not every server offers it. Its discovery document names "
+                    "revocation_endpoint when it does.",
+                    "WSO2 IS: https://localhost:9443/oauth2/revoke; Keycloak: "
+                    ".../protocol/openid-connect/revoke; Okta: .../v1/revoke.",
+                ],
+            ),
+        )
+    return read_response(exchange, TOKEN_RESPONSE)
+
+
+def read_jwks_response(exchange: Exchange) -> Outcome:
+    """A JWK Set (RFC 7517 §5): a JSON object with a `keys` array."""
+    data = exchange.json()
+    status = exchange.response.status if exchange.response else 0
+    if status == 200 and isinstance(data, dict) and isinstance(data.get("keys"), list):
+        return Outcome(exchange, data=data)
+    if status == 200:
+        return Outcome(
+            exchange,
+            problem=Problem(
+                "The JWKS URI did not answer with a JWK Set.",
+                exchange.request.url,
+                ["RFC 7517 §5: a JSON object with a keys array."],
+            ),
+        )
+    return Outcome(exchange, problem=_bad_body_problem(exchange, "A JWK Set (RFC 7517 §5)"))
+
+
 # -- times -----------------------------------------------------------------------
 
 TIME_CLAIMS = ("exp", "iat", "nbf", "auth_time")

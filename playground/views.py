@@ -6,12 +6,15 @@ import json
 import socket
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
-from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, Response, abort, current_app, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from wtforms import SelectChoice
 
-from . import client, results
-from .forms import FlowForm
+from . import client, discovery, results, servers, tokens
+from .exchange import Exchange
+from .forms import TRANSCRIPT, FlowForm
 from .outbound import Outbound, OutboundError, Policy
 
 bp = Blueprint("playground", __name__)
@@ -20,9 +23,26 @@ csrf = CSRFProtect()
 FORM_PAGE = "playground.oauth2"
 
 
-def outbound() -> Outbound:
-    """The app's outbound policy (one pooled session per app)."""
-    return current_app.extensions["playground"]["outbound"]
+def outbound(form: FlowForm | None = None) -> Outbound:
+    """The outbound policy for the chosen server (its CA bundle), else the app's."""
+    state = current_app.extensions["playground"]
+    if form is not None and form.server.data in state["outbounds"]:
+        return state["outbounds"][form.server.data]
+    return state["outbound"]
+
+
+def saved_servers() -> list[servers.Server]:
+    """Built-in and file servers, in the order the select shows them."""
+    return current_app.extensions["playground"]["servers"]
+
+
+def new_form(**kwargs) -> FlowForm:
+    """The flow's form, with the saved servers as choices."""
+    form = FlowForm(**kwargs)
+    form.server.choices = [SelectChoice("", "(none)")] + [
+        SelectChoice(s.name, s.name) for s in saved_servers()
+    ]
+    return form
 
 
 def defaults() -> dict[str, str]:
@@ -31,6 +51,10 @@ def defaults() -> dict[str, str]:
     return {
         "token_endpoint": config["TOKEN_ENDPOINT"],
         "introspection_endpoint": config["INTROSPECTION_ENDPOINT"],
+        "revocation_endpoint": config["REVOCATION_ENDPOINT"],
+        "discovery_url": config["DISCOVERY_URL"],
+        "issuer": config["ISSUER"],
+        "jwks_uri": config["JWKS_URI"],
         "client_id": config["CLIENT_ID"],
         "client_secret": config["CLIENT_SECRET"],
     }
@@ -54,8 +78,49 @@ def call(send: Callable[[], results.Outcome]) -> results.Outcome:
         return results.Outcome(err.exchange, problem=results.explain_transport(err))
 
 
+def record(form: FlowForm, exchange: Exchange | None, title: str) -> None:
+    """Add the exchange to the transcript the form carries (masked, and as revealed)."""
+    if exchange is None:
+        return
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+    for name, shown in (("transcript", exchange.masked()), ("transcript_revealed", exchange)):
+        text = (form[name].data or "") + shown.markdown(f"{title} ({stamp})") + "\n"
+        if len(text) > TRANSCRIPT:  # keep the latest steps
+            text = "… (earlier steps left out)\n\n" + text[-(TRANSCRIPT - 100) :]
+        form[name].data = text
+
+
+def token_view(form: FlowForm, token: str) -> tuple[tokens.TokenView, results.Outcome | None]:
+    """Decode the token; for a JWT, verify it against the JWKS (fetched now) or the client secret."""
+    view = tokens.inspect(token)
+    if not view.is_jwt:
+        return view, None
+    jwks, fetched = None, None
+    if form.value("jwks_uri") and view.header.get("alg") in tokens.ASYMMETRIC:
+        fetched = call(
+            lambda: results.read_jwks_response(
+                client.get_json(outbound(form), form.value("jwks_uri"), insecure=skip_tls_verification(form))
+            )
+        )
+        jwks = fetched.data
+    view = tokens.verify(
+        token,
+        jwks=jwks,
+        client_secret=form.client_secret.data or None,
+        issuer=form.value("issuer") or None,
+        audience=form.value("audience") or form.value("resource") or None,
+    )
+    if fetched is not None and fetched.data is None:
+        reason = fetched.problem.title if fetched.problem else "the JWKS could not be fetched"
+        view.checks[0] = tokens.Check(
+            "Signature", False, f"Not verified: {reason} ({form.value('jwks_uri')})."
+        )
+    return view, fetched
+
+
 def page(template: str, form: FlowForm, status: int = 200, **context):
     """Render a page of the flow; pages may hold tokens and secrets, so no-store."""
+    state = current_app.extensions["playground"]
     return (
         render_template(
             template,
@@ -64,6 +129,8 @@ def page(template: str, form: FlowForm, status: int = 200, **context):
             results=results,
             insecure=skip_tls_verification(form),
             allow_insecure=current_app.config["ALLOW_INSECURE_TLS"],
+            servers=saved_servers(),
+            servers_error=state["servers_error"],
             **context,
         ),
         status,
@@ -87,9 +154,14 @@ def index():
 def oauth2():
     """Step 1-2: the form; Authorize sends the token request (RFC 6749 §4.4.2)."""
     if request.method == "GET":
-        return page("oauth2.html", FlowForm(data=defaults()))
-    form = FlowForm()
+        return page("oauth2.html", new_form(data=defaults()), fresh=True)
+    form = new_form()
     form.validate()  # each step then looks at the errors of its own fields
+    if form.use_server.data:
+        chosen = next((s for s in saved_servers() if s.name == form.server.data), None)
+        for name, value in (chosen.fills() if chosen else {}).items():
+            form[name].data = value
+        return page("oauth2.html", form)
     if form.start_over.data:
         # Start over keeps the values, drops the results (and never puts the secret in a URL).
         return page("oauth2.html", form)
@@ -98,7 +170,7 @@ def oauth2():
     outcome = call(
         lambda: results.read_token_response(
             client.request_token(
-                outbound(),
+                outbound(form),
                 form.value("token_endpoint"),
                 credentials(form),
                 scope=form.value("scope"),
@@ -108,12 +180,76 @@ def oauth2():
             )
         )
     )
+    record(form, outcome.exchange, "Token request (client credentials, RFC 6749 §4.4)")
+    view, jwks = None, None
     if outcome.data:
         form.access_token.data = outcome.data["access_token"]
         form.obtained.data = "1"
         if not form.introspection_endpoint.data:
             form.introspection_endpoint.data = current_app.config["INTROSPECTION_ENDPOINT"]
-    return page("oauth2.html", form, token=outcome)
+        view, jwks = token_view(form, outcome.data["access_token"])
+    return page("oauth2.html", form, token=outcome, view=view, jwks=jwks)
+
+
+@bp.post("/playground2/discover")
+def discover():
+    """Fill the endpoints from the server's metadata (RFC 8414, OpenID Connect Discovery)."""
+    form = new_form()
+    form.validate()
+    if not form.check_discovery_step():
+        return page("oauth2.html", form, 400)
+    found = discovery.discover(
+        outbound(form), form.value("discovery_url"), insecure=skip_tls_verification(form)
+    )
+    for name, value in found.fills.items():
+        form[name].data = value
+    record(form, found.attempts[-1].exchange if found.attempts else None, "Discovery (RFC 8414)")
+    return page("oauth2.html", form, discovered=found)
+
+
+@bp.post("/playground2/revoke")
+def revoke():
+    """Revoke the token (RFC 7009 §2.1) with the same client authentication."""
+    form = new_form()
+    form.validate()
+    if not form.check_revocation_step():
+        return page("oauth2.html", form, 400)
+    outcome = call(
+        lambda: results.read_revocation_response(
+            client.revoke(
+                outbound(form),
+                form.value("revocation_endpoint"),
+                form.value("access_token"),
+                credentials(form),
+                insecure=skip_tls_verification(form),
+            )
+        )
+    )
+    record(form, outcome.exchange, "Revocation (RFC 7009)")
+    return page("revoked.html", form, revoked=outcome)
+
+
+@bp.post("/playground2/transcript")
+def transcript():
+    """The flow so far as a Markdown file: secrets masked, unless the person revealed them."""
+    form = new_form()
+    form.validate()
+    reveal = form.reveal.data == "1"
+    body = (form.transcript_revealed.data if reveal else form.transcript.data) or ""
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+    head = (
+        f"# OAuth 2.0 Playground transcript\n\nWritten {stamp}. "
+        + ("Secrets are included (they were revealed)." if reveal else "Secrets are masked.")
+        + "\n\n"
+    )
+    if not body:
+        body = "Nothing has been sent yet.\n"
+    filename = time.strftime("oauth-playground-%Y%m%d-%H%M%S.md", time.gmtime())
+    return Response(
+        head + body,
+        mimetype="text/markdown",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 @bp.post("/playground2/tokeninfo")
@@ -122,7 +258,7 @@ def tokeninfo():
     form = FlowForm()
     form.validate()
     if not form.check_introspection_step():
-        return page("oauth2.html", form, 400, introspection_invalid=True)
+        return page("oauth2.html", form, 400)
     auth = client.IntrospectionAuth(
         kind=form.introspection_auth.data,
         username=form.value("introspection_username"),
@@ -132,7 +268,7 @@ def tokeninfo():
     outcome = call(
         lambda: results.read_introspection_response(
             client.introspect(
-                outbound(),
+                outbound(form),
                 form.value("introspection_endpoint"),
                 form.value("access_token"),
                 auth,
@@ -141,7 +277,9 @@ def tokeninfo():
             )
         )
     )
-    return page("tokeninfo.html", form, info=outcome)
+    record(form, outcome.exchange, "Introspection (RFC 7662)")
+    view, jwks = token_view(form, form.value("access_token"))
+    return page("tokeninfo.html", form, info=outcome, view=view, jwks=jwks)
 
 
 def show(value) -> str:
@@ -175,7 +313,26 @@ def init_app(app: Flask) -> None:
         from . import ConfigError
 
         raise ConfigError(f"PLAYGROUND_CA_BUNDLE: {exc}") from None
-    app.extensions["playground"] = {"outbound": outbound_policy}
+    state = {
+        "outbound": outbound_policy,
+        "outbounds": {},
+        "servers": servers.builtin(app.config),
+        "servers_error": None,
+    }
+    if app.config["SERVERS_FILE"]:
+        try:
+            loaded = servers.load(app.config["SERVERS_FILE"])
+            for server in loaded:
+                if server.ca_bundle:  # its own pool, trusting its CA as well
+                    state["outbounds"][server.name] = Outbound(
+                        replace(policy, server_ca_bundle=server.ca_bundle), resolver
+                    )
+            state["servers"] = state["servers"] + loaded
+        except (servers.ServersFileError, ValueError) as exc:
+            # The playground still starts: the page says what is wrong with the file.
+            state["servers_error"] = f"PLAYGROUND_SERVERS_FILE: {exc}"
+            app.logger.warning("%s", state["servers_error"])
+    app.extensions["playground"] = state
     csrf.init_app(app)
     app.register_error_handler(CSRFError, expired_form)
     app.add_template_filter(show)

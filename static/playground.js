@@ -63,14 +63,68 @@ document.addEventListener("DOMContentLoaded", () => {
     update();
   }
 
-  // Enter inside the introspection section means Get TokenInfo, not Authorize.
-  const introspection = document.getElementById("introspection");
-  if (introspection) {
-    introspection.addEventListener("keydown", (event) => {
-      if (event.key === "Enter" && event.target.tagName === "INPUT") {
-        event.preventDefault();
-        document.getElementById("get_tokeninfo").click();
+});
+
+document.addEventListener("DOMContentLoaded", () => {
+  // Revealing secrets anywhere means a downloaded transcript may include them.
+  for (const button of document.querySelectorAll("button.reveal")) {
+    button.addEventListener("click", () => {
+      const revealed = document.querySelectorAll('.revealed-view:not([hidden])').length > 0;
+      for (const input of document.querySelectorAll("input.reveal-state")) input.value = revealed ? "1" : "";
+    });
+  }
+
+  // A saved server fills the endpoints it knows (without JS: the "Use server" button).
+  const server = document.getElementById("server");
+  if (server && server.tagName === "SELECT") {
+    server.addEventListener("change", () => {
+      const option = server.selectedOptions[0];
+      for (const [key, value] of Object.entries(option.dataset)) {
+        const input = document.getElementById(key.replace(/[A-Z]/g, (c) => "_" + c.toLowerCase()));
+        if (input) input.value = value;
       }
     });
+  }
+
+  // Enter in a section presses that section's button.
+  for (const section of document.querySelectorAll("[data-enter]")) {
+    section.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && event.target.tagName === "INPUT") {
+        event.preventDefault();
+        document.getElementById(section.dataset.enter).click();
+      }
+    });
+  }
+
+  // Remember the last non-secret values in this browser only; never a secret or a token.
+  const REMEMBERED = ["server", "discovery_url", "issuer", "jwks_uri", "revocation_endpoint", "client_id",
+    "scope", "token_endpoint", "client_auth", "resource", "audience", "introspection_endpoint"];
+  const KEY = "oauth-playground:last";
+  const form = document.querySelector("form[data-remember]");
+  if (form) {
+    form.addEventListener("submit", () => {
+      const values = {};
+      for (const name of REMEMBERED) {
+        const input = form.elements.namedItem(name);
+        if (input && input.value) values[name] = input.value;
+      }
+      try { localStorage.setItem(KEY, JSON.stringify(values)); } catch { /* storage off */ }
+    });
+    const note = form.querySelector(".remembered");
+    let saved = null;
+    try { saved = JSON.parse(localStorage.getItem(KEY) || "null"); } catch { saved = null; }
+    if (saved && form.hasAttribute("data-fresh")) {
+      for (const [name, value] of Object.entries(saved)) {
+        const input = form.elements.namedItem(name);
+        if (input && REMEMBERED.includes(name)) input.value = value;
+      }
+      if (note) note.hidden = false;
+    }
+    if (note) {
+      note.querySelector("button.forget").addEventListener("click", () => {
+        localStorage.removeItem(KEY);
+        note.hidden = true;
+      });
+    }
   }
 });

@@ -6,6 +6,7 @@ Screenshots for the README: `.venv/bin/pytest tests/test_browser.py --screenshot
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -123,3 +124,54 @@ def test_introspection_fields_follow_the_chosen_method(page: Page, demo):
     page.get_by_label("Authenticate with").select_option("bearer")
     expect(bearer).to_be_visible()
     expect(username).to_be_hidden()
+
+
+def test_discover_jwt_verify_revoke(page: Page, demo, screenshot):
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto("/playground2/oauth2.jsp")
+    # Discover: the issuer is pre-filled under `playground demo`.
+    expect(page.get_by_label("Issuer or discovery URL")).to_have_value(demo["Token endpoint"])
+    page.get_by_role("button", name="Discover").click()
+    expect(page.get_by_role("status")).to_contain_text("Metadata found")
+    expect(page.get_by_label("JWKS URI")).to_have_value(
+        demo["Token endpoint"].removesuffix("/token") + "/jwks"
+    )
+    expect(page.get_by_label("Revocation Endpoint")).to_have_value(demo["Revocation endpoint"])
+    screenshot(page, "6-discovery")
+
+    # A JWT access token (the demo's JWT client shares the secret), verified against the JWKS.
+    page.get_by_label("Client ID").fill(demo["JWT Client ID"])
+    page.get_by_role("button", name="Authorize").click()
+    panel = page.get_by_label("What the token says")
+    expect(panel).to_contain_text("JWT access token")
+    expect(panel.locator(".badge.ok")).to_have_text("verified")
+    expect(panel.locator("li.pass", has_text="Signature")).to_contain_text("RS256 signature verified")
+    expect(panel.locator("li.pass", has_text="Issuer")).to_be_visible()
+    screenshot(page, "7-jwt")
+
+    # The transcript downloads without the secret.
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download transcript").click()
+    markdown = Path(download.value.path()).read_text(encoding="utf-8")
+    assert "## Token request" in markdown and demo["Client Secret"] not in markdown
+
+    # Revoke, then introspection says Inactive.
+    page.get_by_role("button", name="Revoke").click()
+    expect(page.get_by_role("status")).to_contain_text("Revoked")
+    page.get_by_role("button", name="Get TokenInfo").click()
+    expect(page.get_by_role("status")).to_contain_text("Inactive")
+    screenshot(page, "8-revoked-inactive")
+
+
+def test_last_values_are_remembered_and_can_be_forgotten(page: Page, demo):
+    page.goto("/playground2/oauth2.jsp")
+    page.get_by_label("Scope").fill("read")
+    page.get_by_role("button", name="Authorize").click()
+    expect(page.get_by_role("heading", name="Access token received")).to_be_visible()
+    stored = page.evaluate("localStorage.getItem('oauth-playground:last')")
+    assert '"scope":"read"' in stored and demo["Client Secret"] not in stored  # never a secret
+    page.goto("/playground2/oauth2.jsp")
+    expect(page.get_by_label("Scope")).to_have_value("read")
+    expect(page.get_by_text("Filled in from your last visit.")).to_be_visible()
+    page.get_by_role("button", name="Forget").click()
+    assert page.evaluate("localStorage.getItem('oauth-playground:last')") is None

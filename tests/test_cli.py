@@ -29,6 +29,7 @@ BANNER = [
     "Discovery",
     "Client ID",
     "Client Secret",
+    "JWT Client ID",
 ]
 
 

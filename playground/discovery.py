@@ -1,0 +1,130 @@
+"""Discovery: find a server's metadata (RFC 8414, OpenID Connect Discovery) and what it fills in.
+
+No Flask here: a URL in, a Discovery record out. Every attempt's exchange is kept to show.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .client import CLIENT_AUTH_METHODS, discovery_urls, get_json
+from .outbound import Outbound, OutboundError
+from .results import Outcome, Problem, explain_transport
+
+#: Form fields filled from metadata members (RFC 8414 §2, RFC 7662 §4, RFC 7009 §3).
+FILLS = {
+    "token_endpoint": "token_endpoint",
+    "introspection_endpoint": "introspection_endpoint",
+    "revocation_endpoint": "revocation_endpoint",
+    "jwks_uri": "jwks_uri",
+}
+#: Metadata members shown first, when present.
+HIGHLIGHTS = (
+    "issuer",
+    "token_endpoint",
+    "introspection_endpoint",
+    "revocation_endpoint",
+    "jwks_uri",
+    "grant_types_supported",
+    "token_endpoint_auth_methods_supported",
+    "introspection_endpoint_auth_methods_supported",
+    "scopes_supported",
+)
+
+
+@dataclass
+class Discovery:
+    """The attempts made, the metadata found, and what it fills in or leaves out."""
+
+    given: str
+    attempts: list[Outcome] = field(default_factory=list)
+    url: str | None = None
+    metadata: dict[str, Any] | None = None
+    fills: dict[str, str] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    problem: Problem | None = None
+
+    @property
+    def found(self) -> bool:
+        return self.metadata is not None
+
+
+def choose_client_auth(metadata: dict[str, Any]) -> tuple[str, str]:
+    """The client authentication method to use, and why.
+
+    RFC 8414 §2: when token_endpoint_auth_methods_supported is absent, the default
+    is client_secret_basic.
+    """
+    supported = metadata.get("token_endpoint_auth_methods_supported")
+    if not isinstance(supported, list):
+        return (
+            "client_secret_basic",
+            "The server lists no methods: client_secret_basic is the RFC 8414 default.",
+        )
+    for method in ("client_secret_basic", "client_secret_post"):
+        if method in supported:
+            return method, f"The server lists {', '.join(map(str, supported))}: {method} is used."
+    return "client_secret_basic", (
+        f"The server lists only {', '.join(map(str, supported))}, which the playground does not offer "
+        "for a client secret; HTTP Basic is left chosen."
+    )
+
+
+def discover(outbound: Outbound, given: str, insecure: bool = False) -> Discovery:
+    """Try each well-known location of `given` until one answers with metadata."""
+    result = Discovery(given=given)
+    for url in discovery_urls(given):
+        try:
+            exchange = get_json(outbound, url, insecure=insecure)
+        except OutboundError as err:
+            # The same origin will not answer better at the next path: stop here.
+            result.attempts.append(Outcome(err.exchange, problem=explain_transport(err)))
+            result.problem = result.attempts[-1].problem
+            return result
+        data = exchange.json()
+        status = exchange.response.status if exchange.response else 0
+        if status == 200 and isinstance(data, dict) and ("issuer" in data or "token_endpoint" in data):
+            result.attempts.append(Outcome(exchange, data=data))
+            result.url, result.metadata = url, data
+            break
+        result.attempts.append(Outcome(exchange, problem=Problem(f"No metadata here (HTTP {status}).", url)))
+    if result.metadata is None:
+        result.problem = Problem(
+            "No metadata found.",
+            f"None of the well-known locations of {given} answered with a metadata document.",
+            [
+                "Enter the issuer exactly as the server names it (WSO2 IS: "
+                "https://localhost:9443/oauth2/token; Keycloak: https://host/realms/REALM), "
+                "or the full URL of its discovery document.",
+                "Servers without discovery: fill in the endpoints by hand.",
+            ],
+        )
+        return result
+    metadata = result.metadata
+    for form_field, member in FILLS.items():
+        value = metadata.get(member)
+        if isinstance(value, str) and value.startswith(("https://", "http://")):
+            result.fills[form_field] = value
+        else:
+            result.missing.append(member)
+    method, why = choose_client_auth(metadata)
+    if method in CLIENT_AUTH_METHODS:
+        result.fills["client_auth"] = method
+    result.notes.append(why)
+    issuer = metadata.get("issuer")
+    if isinstance(issuer, str):
+        result.fills["issuer"] = issuer
+        expected = (
+            given.split("/.well-known/")[0].rstrip("/") if "/.well-known/" in given else given.rstrip("/")
+        )
+        if issuer.rstrip("/") != expected and "/.well-known/" not in given:
+            # RFC 8414 §3.3: the issuer in the document must be the one it was looked up for.
+            result.notes.append(
+                f"The document's issuer ({issuer}) differs from the one entered ({given}); RFC 8414 §3.3 "
+                "asks clients to reject that. The endpoints are filled in anyway, for you to judge."
+            )
+    else:
+        result.missing.append("issuer")
+    return result

@@ -1,0 +1,198 @@
+"""JWT access tokens: decoded, verified against the demo server's JWKS, and failing for the right reasons."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import warnings
+
+import pytest
+import requests
+from joserfc import jwt
+from joserfc.errors import SecurityWarning
+from joserfc.jwk import ECKey, KeySet, OctKey, OKPKey, RSAKey
+
+from playground import tokens
+
+from .faults import misbehaving_server
+from .test_authserver import get_token
+from .test_playground import FORM, TOKENINFO, introspection_form, text, token_form
+
+JWT_ID, JWT_SECRET = "jwt-client", "jwt-client-secret"
+
+
+@pytest.fixture
+def jwt_server(authserver):
+    authserver.add_client(JWT_ID, JWT_SECRET, "read write", token_format="jwt", token_lifetime=600)
+    return authserver
+
+
+def check(view, name):
+    return next(c for c in view.checks if c.name == name)
+
+
+def demo_jwt(server, **params) -> str:
+    return get_token(server, JWT_ID, JWT_SECRET, **params).json()["access_token"]
+
+
+def jwks_of(server) -> dict:
+    return requests.get(server.url + "/oauth2/jwks", timeout=10).json()
+
+
+def test_demo_jwt_verifies(jwt_server):
+    token = demo_jwt(jwt_server, audience="orders")
+    view = tokens.verify(
+        token, jwks_of(jwt_server), issuer=jwt_server.url + "/oauth2/token", audience="orders"
+    )
+    assert view.is_jwt and view.verified
+    assert check(view, "Signature").ok and "RS256" in check(view, "Signature").detail
+    assert check(view, "Type").ok  # at+jwt
+    assert check(view, "Issuer").ok and check(view, "Audience").ok and check(view, "Expiry").ok
+    assert view.claims["client_id"] == JWT_ID and view.header["kid"] == jwks_of(jwt_server)["keys"][0]["kid"]
+
+
+def test_wrong_key(jwt_server):
+    other = RSAKey.generate_key(2048, parameters={"kid": jwks_of(jwt_server)["keys"][0]["kid"]}, private=True)
+    view = tokens.verify(demo_jwt(jwt_server), KeySet([other]).as_dict(private=False))
+    assert check(view, "Signature").ok is False
+    assert "does not match" in check(view, "Signature").detail
+    assert not view.verified
+
+
+def test_unknown_kid(jwt_server):
+    other = RSAKey.generate_key(2048, parameters={"kid": "someone-else"}, private=True)
+    view = tokens.verify(demo_jwt(jwt_server), KeySet([other]).as_dict(private=False))
+    assert "No RSA key with kid" in check(view, "Signature").detail
+
+
+def test_expired(jwt_server):
+    view = tokens.verify(demo_jwt(jwt_server), jwks_of(jwt_server), now=time.time() + 3600)
+    assert check(view, "Expiry").ok is False and not view.verified
+    assert check(view, "Signature").ok  # the signature is still good
+
+
+def test_wrong_audience_and_issuer(jwt_server):
+    view = tokens.verify(
+        demo_jwt(jwt_server), jwks_of(jwt_server), issuer="https://evil.example", audience="payments"
+    )
+    assert (
+        check(view, "Issuer").ok is False
+        and "expected 'https://evil.example'" in check(view, "Issuer").detail
+    )
+    assert check(view, "Audience").ok is False and "'payments' is not in it" in check(view, "Audience").detail
+
+
+def test_tampered_payload(jwt_server):
+    header, payload, signature = demo_jwt(jwt_server).split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims["scope"] = "admin"
+    forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    view = tokens.verify(f"{header}.{forged}.{signature}", jwks_of(jwt_server))
+    assert view.claims["scope"] == "admin"  # decoded, to show...
+    assert check(view, "Signature").ok is False  # ...but not trusted
+
+
+@pytest.mark.parametrize(
+    "key, alg",
+    [
+        (RSAKey.generate_key(2048, private=True), "PS256"),
+        (ECKey.generate_key("P-256", private=True), "ES256"),
+        (ECKey.generate_key("P-384", private=True), "ES384"),
+        (OKPKey.generate_key("Ed25519", private=True), "EdDSA"),
+        (OKPKey.generate_key("Ed25519", private=True), "Ed25519"),
+    ],
+)
+def test_asymmetric_algorithms(key, alg):
+    key.ensure_kid()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SecurityWarning)  # EdDSA: deprecated in favour of Ed25519 (RFC 9864)
+        token = jwt.encode(
+            {"alg": alg, "kid": key.kid}, {"exp": int(time.time()) + 60}, key, algorithms=[alg]
+        )
+    view = tokens.verify(token, KeySet([key]).as_dict(private=False))
+    assert check(view, "Signature").ok, check(view, "Signature").detail
+
+
+def test_hs256_with_the_client_secret():
+    secret = "a-client-secret-of-32-bytes-long!"
+    token = jwt.encode({"alg": "HS256"}, {"exp": int(time.time()) + 60}, OctKey.import_key(secret.encode()))
+    assert check(tokens.verify(token, client_secret=secret), "Signature").ok
+    assert check(tokens.verify(token, client_secret="wrong-secret-wrong-secret"), "Signature").ok is False
+    assert check(tokens.verify(token), "Signature").ok is None  # no secret given: not checked
+
+
+def test_unsigned_token_fails():
+    def part(data):
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+    view = tokens.verify(f"{part({'alg': 'none'})}.{part({'sub': 'x'})}.", {"keys": []})
+    assert check(view, "Signature").ok is False and "unsigned" in check(view, "Signature").detail
+
+
+@pytest.mark.parametrize(
+    "token, note",
+    [("2YotnFZFEjr1zCsicMWpAA", "opaque"), ("a.b.c", "not a JWT"), ("a.b.c.d.e", "JWE")],
+)
+def test_non_jwts_are_named(token, note):
+    view = tokens.inspect(token)
+    assert not view.is_jwt and note in view.note
+
+
+# -- on the pages --------------------------------------------------------------
+
+
+def test_token_page_shows_a_verified_jwt(test_client, jwt_server):
+    fields = dict(
+        client_id=JWT_ID,
+        client_secret=JWT_SECRET,
+        jwks_uri=jwt_server.url + "/oauth2/jwks",
+        issuer=jwt_server.url + "/oauth2/token",
+        audience="orders",
+    )
+    response = test_client.post(FORM, data=token_form(jwt_server.token_endpoint, **fields))
+    body = text(response)
+    assert "JWT access token" in body and "verified" in body and "not verified" not in body
+    assert "✓ Signature" in body and "✓ Issuer" in body and "✓ Audience" in body and "✓ Expiry" in body
+    assert "at+jwt" in body and "client_id" in body and "UTC" in body
+    assert "The JWKS fetch" in body
+
+
+def test_token_info_page_shows_the_jwt_too(test_client, jwt_server):
+    token = demo_jwt(jwt_server)
+    data = introspection_form(
+        jwt_server.introspection_endpoint,
+        token,
+        client_id=JWT_ID,
+        client_secret=JWT_SECRET,
+        jwks_uri=jwt_server.url + "/oauth2/jwks",
+    )
+    body = text(test_client.post(TOKENINFO, data=data))
+    assert "Active" in body and "JWT access token" in body and "✓ Signature" in body
+
+
+def test_jwks_that_cannot_be_fetched_is_said(test_client, jwt_server):
+    with misbehaving_server("html") as url:
+        fields = dict(client_id=JWT_ID, client_secret=JWT_SECRET, jwks_uri=url + "/jwks")
+        body = text(test_client.post(FORM, data=token_form(jwt_server.token_endpoint, **fields)))
+    assert "✗ Signature" in body and "Not verified" in body and "did not answer with a JWK Set" in body
+
+
+def test_opaque_token_is_said_to_be_opaque(test_client, authserver):
+    body = text(test_client.post(FORM, data=token_form(authserver.token_endpoint)))
+    assert "This token is opaque" in body
+
+
+def test_tampered_jwt_at_token_info(test_client, jwt_server):
+    header, payload, signature = demo_jwt(jwt_server).split(".")
+    tampered = f"{header}.{payload[:-4]}AAAA.{signature}"
+    data = introspection_form(
+        jwt_server.introspection_endpoint,
+        tampered,
+        client_id=JWT_ID,
+        client_secret=JWT_SECRET,
+        jwks_uri=jwt_server.url + "/oauth2/jwks",
+    )
+    body = text(test_client.post(TOKENINFO, data=data))
+    assert "Inactive" in body
+    assert "not verified" in body or "not a JWT" in body
