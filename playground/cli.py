@@ -96,12 +96,11 @@ def open_store(database_url: str | None, instance_path: str):
     """A session on the demo server's database (created if new); a clear error if it cannot be opened."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from .authserver.models import make_session_factory
+    from .authserver.models import default_database_url, make_session_factory
 
     try:
         if not database_url:
-            os.makedirs(instance_path, exist_ok=True)
-            database_url = "sqlite:///" + os.path.join(instance_path, "authserver.sqlite3")
+            database_url = default_database_url(instance_path)
         return make_session_factory(database_url)()
     except (SQLAlchemyError, OSError, ImportError) as exc:
         hint = ""
@@ -156,7 +155,7 @@ def ensure_demo_client(
         scope=jwt_client.scope if jwt_client else DEMO_CLIENT_SCOPE,
         token_format="jwt",
     )
-    os.makedirs(instance_path, exist_ok=True)
+    os.makedirs(instance_path, mode=0o700, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
         json.dump({"client_id": client_id, "client_secret": client_secret}, f)
@@ -303,16 +302,13 @@ def clients_list(obj):
 @click.argument("client_id")
 @click.pass_obj
 def clients_remove(obj, client_id):
-    """Remove a client."""
-    from .authserver.models import find_client
+    """Remove a client and the tokens issued to it."""
+    from .authserver.models import remove_client
 
     session = open_store(obj["database_url"], obj["instance_path"])
     try:
-        client = find_client(session, client_id)
-        if client is None:
+        if not remove_client(session, client_id):
             raise click.ClickException(f"No client {client_id!r}.")
-        session.delete(client)
-        session.commit()
     finally:
         session.close()
     click.echo(f"Removed {client_id}")
@@ -373,7 +369,12 @@ def demo(host, port, authserver_port, plain_http, instance_path, client_id, clie
     def stop(*_args) -> None:
         raise SystemExit(0)
 
+    # SIGINT too, explicitly: a process started in the background by a
+    # non-interactive shell inherits SIGINT ignored, and Python then installs no
+    # KeyboardInterrupt handler. (serve and authserver need nothing: gunicorn's
+    # arbiter sets its own handlers for both signals.)
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     try:
         auth = subprocess.Popen(base + auth_args, stdout=subprocess.PIPE, text=True, env=env)
         children.append(auth)
@@ -417,9 +418,10 @@ def demo(host, port, authserver_port, plain_http, instance_path, client_id, clie
             except subprocess.TimeoutExpired:
                 pass
         raise click.ClickException("A server stopped unexpectedly; see the messages above.")
-    except KeyboardInterrupt:
-        pass
     finally:
+        # A second Ctrl-C must not cut the cleanup short; the waits below are bounded.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         for child in children:
             if child.poll() is None:
                 child.terminate()

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,12 +99,31 @@ def tls_context(directory):
 ROOT = Path(__file__).resolve().parent.parent
 
 
-class Running:
-    """A `playground ...` child process whose banner has been read."""
+#: Runs `python -m playground ARGS` with SIGINT ignored, as a shell starts a background job.
+SIGINT_IGNORED = (
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+    "os.execv(sys.executable, [sys.executable, '-m', 'playground', *sys.argv[1:]])"
+)
+STDERR_LINES = 200
 
-    def __init__(self, args: list[str], env: dict[str, str] | None = None, timeout: float = 60):
+
+class Running:
+    """A `playground ...` child process whose banner has been read.
+
+    Its stderr is drained all along (a full pipe would block the child) and the
+    last STDERR_LINES lines are kept for error messages.
+    """
+
+    def __init__(
+        self,
+        args: list[str],
+        env: dict[str, str] | None = None,
+        timeout: float = 60,
+        sigint_ignored: bool = False,
+    ):
+        prefix = ["-c", SIGINT_IGNORED] if sigint_ignored else ["-m", "playground"]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "playground", *args],
+            [sys.executable, *prefix, *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -112,7 +132,13 @@ class Running:
             start_new_session=True,  # its own process group, as a terminal would give it
         )
         self.lines: queue.Queue[str | None] = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
+        self.stderr_lines: deque[str] = deque(maxlen=STDERR_LINES)
+        self.readers = [
+            threading.Thread(target=self._read, daemon=True),
+            threading.Thread(target=self._drain_stderr, daemon=True),
+        ]
+        for reader in self.readers:
+            reader.start()
         self.banner = self._read_banner(timeout)
 
     def _read(self) -> None:
@@ -120,6 +146,16 @@ class Running:
         for line in self.proc.stdout:
             self.lines.put(line.rstrip("\n"))
         self.lines.put(None)
+
+    def _drain_stderr(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.stderr_lines.append(line.rstrip("\n"))
+
+    @property
+    def stderr(self) -> str:
+        """The last lines the child wrote to stderr."""
+        return "\n".join(self.stderr_lines)
 
     def _read_banner(self, timeout: float) -> dict[str, str]:
         banner: dict[str, str] = {}
@@ -136,8 +172,8 @@ class Running:
             name, sep, value = line.partition(": ")
             if sep:
                 banner[name] = value
-        self.stop()
-        raise AssertionError(f"no banner; stderr: {self.proc.stderr.read()}")
+        code = self.stop()
+        raise AssertionError(f"no banner (exit code {code}); stderr:\n{self.stderr}")
 
     def stop(self, sig: int = signal.SIGTERM) -> int:
         """Signal the whole process group and wait."""
@@ -148,6 +184,10 @@ class Running:
         finally:
             if self.proc.poll() is None:
                 os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=20)
+            # The readers end at EOF; closing a pipe under a reader would fail in its thread.
+            for reader in self.readers:
+                reader.join(timeout=10)
             self.proc.stdout.close()
             self.proc.stderr.close()
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import base64
+import os
+import re
+import stat
 import time
 from pathlib import Path
 from urllib.parse import quote_plus
@@ -11,12 +14,12 @@ import pytest
 import requests
 from joserfc import jwt
 from joserfc.jwk import KeySet
-from sqlalchemy import update
+from sqlalchemy import delete, update
 
 from playground.authserver.models import Token, hash_token
 
 from .conftest import CLIENT_ID, CLIENT_SECRET
-from .servers import running_authserver
+from .servers import AuthServer, running_authserver
 
 WEIRD_ID = "we:ird@id%+/x"
 WEIRD_SECRET = "s:e@c%r+e/t ok"
@@ -460,3 +463,110 @@ def test_demo_ca_can_only_vouch_for_the_demo_names(tmp_path):
     assert (
         ensure_certificates(tmp_path, ["other.test"]).ca_cert.read_bytes() != first
     )  # remade for a new name
+
+
+# -- review findings -------------------------------------------------------------
+
+
+def challenge_params(header: str) -> tuple[str, dict[str, str]]:
+    """The scheme and auth-params of a WWW-Authenticate challenge (RFC 9110 §11.6.1)."""
+    scheme, _, rest = header.partition(" ")
+    return scheme, dict(re.findall(r'([a-z_]+)="([^"]*)"', rest))
+
+
+@pytest.mark.parametrize("bearer", ["xyz", "introspector"], ids=["unknown", "with-introspect-scope"])
+def test_bearer_at_the_token_endpoint_is_invalid_client(authserver, bearer):
+    """RFC 6749 §5.2 allows only `invalid_client` for a failed client authentication there."""
+    if bearer == "introspector":
+        authserver.add_client("introspector", "s3cret", "internal_oauth2_introspect")
+        bearer = get_token(authserver, "introspector", "s3cret").json()["access_token"]
+    response = requests.post(
+        authserver.token_endpoint,
+        data={"grant_type": "client_credentials"},
+        headers={"Authorization": f"Bearer {bearer}"},
+        timeout=10,
+    )
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client"
+    scheme, params = challenge_params(response.headers["WWW-Authenticate"])
+    assert scheme == "Basic" and params["error"] == "invalid_client"
+
+
+@pytest.mark.parametrize("endpoint", ["token", "introspection", "revocation"])
+def test_basic_challenge_names_a_realm(authserver, endpoint):
+    """RFC 7617 §2: the realm parameter is required in a Basic challenge."""
+    url = getattr(authserver, f"{endpoint}_endpoint")
+    data = {"grant_type": "client_credentials"} if endpoint == "token" else {"token": "x"}
+    response = requests.post(url, data=data, headers={"Authorization": basic(CLIENT_ID, "wrong")}, timeout=10)
+    assert response.status_code == 401
+    scheme, params = challenge_params(response.headers["WWW-Authenticate"])
+    assert scheme == "Basic"
+    assert params["realm"] == "playground-demo"
+    assert params["error"] == "invalid_client" and params["error_description"]
+
+
+def test_instance_folder_and_database_are_private(tmp_path):
+    """The store holds the JWT signing key in the clear: owner only, whatever the umask."""
+    from playground.authserver import create_app as create_authserver
+
+    from .servers import live_server
+
+    instance = tmp_path / "instance"
+    previous = os.umask(0o022)
+    try:
+        app = create_authserver({"TESTING": True}, instance_path=str(instance))
+        with live_server(app) as url:
+            server = AuthServer(app, url)
+            server.add_client("jwt-client", "jwt-secret", "read", token_format="jwt")
+            assert get_token(server, "jwt-client", "jwt-secret").status_code == 200  # stores the key
+            assert introspect(server, "x", "jwt-client", "jwt-secret").json() == {"active": False}
+            database = instance / "authserver.sqlite3"
+            assert stat.S_IMODE(instance.stat().st_mode) == 0o700
+            files = [database, *instance.glob("authserver.sqlite3-*")]
+            assert len(files) >= 2  # the -wal (and -shm) of WAL mode too
+            assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in files} == {p.name: 0o600 for p in files}
+        app.extensions["demo_authserver"]["sessions"].kw["bind"].dispose()
+
+        # A store made before this was fixed gets its mode fixed on the next start.
+        database.chmod(0o644)
+        app = create_authserver({"TESTING": True}, instance_path=str(instance))
+        app.extensions["demo_authserver"]["sessions"].kw["bind"].dispose()
+        assert stat.S_IMODE(database.stat().st_mode) == 0o600
+    finally:
+        os.umask(previous)
+
+
+def test_a_removed_clients_token_is_inactive(authserver):
+    """RFC 7662 §2.2: a token of a client that no longer exists is reported only as inactive."""
+    from playground.authserver.models import Client
+
+    authserver.add_client("gone", "gone-secret", "read")
+    authserver.add_client("auditor", "a-secret", "internal_oauth2_introspect")
+    token = get_token(authserver, "gone", "gone-secret").json()["access_token"]
+    assert introspect(authserver, token, "auditor", "a-secret").json()["client_id"] == "gone"
+    session = authserver.app.extensions["demo_authserver"]["sessions"]()
+    session.execute(delete(Client).where(Client.client_id == "gone"))  # its token row left behind
+    session.commit()
+    session.close()
+    assert introspect(authserver, token, "auditor", "a-secret").json() == {"active": False}
+    bearer = get_token(authserver, "auditor", "a-secret").json()["access_token"]
+    by_bearer = requests.post(
+        authserver.introspection_endpoint,
+        data={"token": token},
+        headers={"Authorization": f"Bearer {bearer}"},
+        timeout=10,
+    )
+    assert by_bearer.json() == {"active": False}
+
+
+def test_every_discovery_document_is_the_same(authserver):
+    """The playground's discovery skips the root documents (their issuer has a path,
+    RFC 8414 §3.3) and finds another: all four must say the same."""
+    from playground.authserver.routes import DISCOVERY_PATHS
+
+    assert "/.well-known/oauth-authorization-server/oauth2/token" in DISCOVERY_PATHS  # RFC 8414 §3.1
+    bodies = {path: requests.get(authserver.url + path, timeout=10) for path in DISCOVERY_PATHS}
+    assert all(r.status_code == 200 for r in bodies.values())
+    first = bodies[DISCOVERY_PATHS[0]].json()
+    assert first["issuer"] == authserver.url + "/oauth2/token"
+    assert all(r.json() == first for r in bodies.values())

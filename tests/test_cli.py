@@ -293,3 +293,115 @@ def test_wheel_ships_templates_and_static(tmp_path):
         [sys.executable, "-c", check, str(site)], capture_output=True, text=True, cwd=tmp_path, timeout=60
     )
     assert run.stdout.strip() == "ok", run.stderr
+
+
+# -- review findings -------------------------------------------------------------
+
+
+def test_demo_stops_on_sigint_even_when_started_with_it_ignored(tmp_path):
+    """A background job of a non-interactive shell inherits SIGINT ignored; Ctrl-C must still work."""
+    args = ["demo", "--port", "0", "--authserver-port", "0", "--http", "--instance-path", str(tmp_path)]
+    demo = Running(args, sigint_ignored=True)
+    try:
+        assert requests.get(demo.banner["Playground"], timeout=10).status_code == 200
+    finally:
+        code = demo.stop(signal.SIGINT)
+    assert code == 0, demo.stderr
+    assert "stopped unexpectedly" not in demo.stderr
+    time.sleep(0.5)
+    left = subprocess.run(["pgrep", "-g", str(demo.proc.pid)], capture_output=True, text=True).stdout.split()
+    assert left == []
+
+
+@pytest.mark.parametrize("command", ["authserver", "serve"])
+def test_servers_stop_on_sigint_even_when_started_with_it_ignored(tmp_path, command):
+    """gunicorn's arbiter sets its own SIGINT handler, so these need none of their own."""
+    args = [command, "--port", "0"]
+    if command == "authserver":
+        args += ["--http", "--instance-path", str(tmp_path)]
+    server = Running(args, sigint_ignored=True)
+    assert server.stop(signal.SIGINT) == 0, server.stderr
+    left = subprocess.run(
+        ["pgrep", "-g", str(server.proc.pid)], capture_output=True, text=True
+    ).stdout.split()
+    assert left == []
+
+
+def test_instance_folder_and_database_are_private(tmp_path):
+    instance = tmp_path / "new-instance"
+    runner = CliRunner()
+    added = runner.invoke(main, ["authserver", "--instance-path", str(instance), "clients", "add", "svc"])
+    assert added.exit_code == 0, added.output
+    assert oct(instance.stat().st_mode & 0o777) == "0o700"
+    assert oct((instance / "authserver.sqlite3").stat().st_mode & 0o777) == "0o600"
+    with running(["authserver", "--port", "0", "--instance-path", str(instance)]) as server:
+        client_credentials(server.banner, verify=server.banner["CA certificate"])
+        files = list(instance.iterdir())
+        assert {"authserver.sqlite3", "demo-client.json", "demo-ca.key", "demo-server.key"} <= {
+            p.name for p in files
+        }
+        for path in files:
+            if path.name.startswith("authserver.sqlite3") or path.suffix in (".key", ".json"):
+                assert oct(path.stat().st_mode & 0o777) == "0o600", path.name
+
+
+def test_removing_a_client_ends_its_tokens(tmp_path):
+    runner = CliRunner()
+    base = ["authserver", "--instance-path", str(tmp_path)]
+
+    def add(client_id: str, *options: str) -> str:
+        result = runner.invoke(main, base + ["clients", "add", client_id, *options])
+        assert result.exit_code == 0, result.output
+        return result.output.split("Client Secret: ")[1].strip()
+
+    secret = add("svc", "--scope", "read")
+    # The README's way to try Bearer introspection.
+    introspector_secret = add("introspector", "--scope", "internal_oauth2_introspect")
+    with running(["authserver", "--http", "--port", "0", "--instance-path", str(tmp_path)]) as server:
+        token = client_credentials({**server.banner, "Client ID": "svc", "Client Secret": secret}, True)
+        bearer = client_credentials(
+            {**server.banner, "Client ID": "introspector", "Client Secret": introspector_secret}, True
+        )
+
+        def introspect() -> dict:
+            response = requests.post(
+                server.banner["Introspection endpoint"],
+                data={"token": token["access_token"]},
+                headers={"Authorization": f"Bearer {bearer['access_token']}"},
+                timeout=10,
+            )
+            assert response.status_code == 200, response.text
+            return response.json()
+
+        assert introspect()["client_id"] == "svc"
+        removed = runner.invoke(main, base + ["clients", "remove", "svc"])
+        assert removed.exit_code == 0, removed.output
+        assert introspect() == {"active": False}
+
+
+def test_a_lost_ca_gets_a_new_server_certificate(tmp_path):
+    """The CA printed in the banner must verify the server, even after demo-ca.pem was lost."""
+    args = ["authserver", "--port", "0", "--instance-path", str(tmp_path)]
+    with running(args) as first:
+        ca = first.banner["CA certificate"]
+        assert requests.get(first.banner["Discovery"], verify=ca, timeout=10).status_code == 200
+    old_ca = Path(ca).read_bytes()
+    Path(ca).unlink()
+    with running(args) as second:
+        assert second.banner["CA certificate"] == ca
+        assert Path(ca).read_bytes() != old_ca  # a new CA was made
+        assert requests.get(second.banner["Discovery"], verify=ca, timeout=10).status_code == 200
+
+
+def test_a_server_that_fails_to_start_shows_its_error():
+    """The child's own message, not `I/O operation on closed file`."""
+    with pytest.raises(AssertionError, match="Cannot open the database"):
+        Running(["authserver", "--database-url", "nosuch://x", "--port", "0"], timeout=30)
+
+
+def test_a_chatty_server_does_not_block_on_a_full_stderr_pipe(tmp_path):
+    """PYTHONVERBOSE writes some 250 KB to stderr, far beyond a pipe's 64 KiB buffer."""
+    args = ["authserver", "--http", "--port", "0", "--instance-path", str(tmp_path)]
+    with running(args, env={"PYTHONVERBOSE": "1"}, timeout=30) as server:
+        client_credentials(server.banner, verify=True)
+        assert 0 < len(server.stderr_lines) <= 200

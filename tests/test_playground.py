@@ -467,7 +467,7 @@ def test_invalid_client_page(test_client, authserver):
     body = text(response)
     assert "Token request refused" in body
     assert "invalid_client" in body and "401" in body
-    assert "WWW-Authenticate" in body and "Basic error=" in body
+    assert "WWW-Authenticate" in body and 'Basic realm="playground-demo", error="invalid_client"' in body
     assert "Try the other client authentication method" in body
     assert "not-the-right-one" not in masked_part(response)
 

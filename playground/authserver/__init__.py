@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from flask import Flask
 
 from ..redact import install_log_redaction
-from .models import make_session_factory
+from .models import default_database_url, make_session_factory
 from .routes import bp, register_error_handlers
 from .server import VerifiedSecrets, close_db, create_server
 
@@ -33,9 +32,7 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
         app.config.from_mapping(test_config)
     url = app.config["DATABASE_URL"]
     if not url:
-        os.makedirs(app.instance_path, exist_ok=True)
-        url = "sqlite:///" + os.path.join(app.instance_path, "authserver.sqlite3")
-        app.config["DATABASE_URL"] = url
+        url = app.config["DATABASE_URL"] = default_database_url(app.instance_path)
     app.extensions["demo_authserver"] = {
         "sessions": make_session_factory(url),
         "server": create_server(app),

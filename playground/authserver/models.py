@@ -2,12 +2,14 @@
 
 Plain SQLAlchemy 2 so that any SQLAlchemy URL works: a SQLite file in the
 instance folder by default, PostgreSQL when several instances share a store.
-Client secrets and access tokens are stored only as hashes.
+Client secrets and access tokens are stored only as hashes; the signing key is
+not, so the default SQLite file and its folder are the owner's alone.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
 import time
 from typing import Any
@@ -18,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     create_engine,
+    delete,
     event,
     select,
 )
@@ -30,6 +33,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 SECRET_HASH_METHOD = "pbkdf2:sha256:60000"
 TOKEN_FORMATS = ("opaque", "jwt")
 INTROSPECT_SCOPE = "internal_oauth2_introspect"
+DATABASE_FILE = "authserver.sqlite3"
 
 
 class Base(DeclarativeBase):
@@ -181,6 +185,23 @@ def hash_token(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
+def default_database_url(instance_path: str) -> str:
+    """The SQLite URL of the default store, its folder and file made private first.
+
+    The database holds the JWT signing key in the clear: a new instance folder is
+    created 0700 and the file 0600 (SQLite gives its -wal and -shm files the
+    database file's mode). An existing folder is left as it is, since it may be
+    shared with other things; a database file readable by others is fixed.
+    """
+    os.makedirs(instance_path, mode=0o700, exist_ok=True)
+    path = os.path.join(instance_path, DATABASE_FILE)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))  # SQLite takes an empty file as a new one
+    for name in (path, path + "-wal", path + "-shm", path + "-journal"):
+        if os.path.exists(name) and os.stat(name).st_mode & 0o077:
+            os.chmod(name, 0o600)
+    return "sqlite:///" + path
+
+
 def make_engine(url: str) -> Engine:
     """An engine for `url`; SQLite gets WAL and a busy timeout for threaded servers."""
     kwargs: dict[str, Any] = {}
@@ -234,3 +255,17 @@ def save_client(
     session.add(client)
     session.commit()
     return client
+
+
+def remove_client(session: Session, client_id: str) -> bool:
+    """Delete the client and every token issued to it, and commit; False if there was none.
+
+    Its tokens go too: left behind they would stay active for their lifetime.
+    """
+    client = find_client(session, client_id)
+    if client is None:
+        return False
+    session.execute(delete(Token).where(Token.client_id == client_id))
+    session.delete(client)
+    session.commit()
+    return True

@@ -11,6 +11,12 @@ from .server import ENDPOINT_AUTH_METHODS, TOKEN_AUTH_METHODS, issuer, public_ba
 
 bp = Blueprint("authserver", __name__)
 
+#: One document at four paths, identical everywhere. The issuer is the token
+#: endpoint URL (as WSO2 IS has it), so it has a path: by RFC 8414 §3.1 its
+#: metadata lives at the path-inserted location, and a client that checks the
+#: issuer against the location (§3.3) should use that or WSO2's path. The two
+#: root documents stay, as they were asked for, but they name an issuer with a
+#: path, which a strict §3.3 client rejects there.
 DISCOVERY_PATHS = (
     "/oauth2/token/.well-known/openid-configuration",  # WSO2 IS
     "/.well-known/openid-configuration",  # OpenID Connect Discovery 1.0 §4

@@ -55,6 +55,8 @@ from .models import (
 ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "bearer_introspect"]
 TOKEN_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 JWT_ALG = "RS256"
+#: RFC 7617 §2: a Basic challenge must name a realm.
+REALM = "playground-demo"
 #: Compared against when a client ID is unknown (see verify_client).
 UNKNOWN_CLIENT_HASH = generate_password_hash(secrets.token_urlsafe(16), method=SECRET_HASH_METHOD)
 #: RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
@@ -65,6 +67,26 @@ class InvalidTargetError(OAuth2Error):
     """RFC 8707 §2: a `resource` that is not an absolute URI without fragment."""
 
     error = "invalid_target"
+
+
+class BasicChallengeError(InvalidClientError):
+    """RFC 6749 §5.2 `invalid_client` as a 401 whose Basic challenge names a realm (RFC 7617 §2).
+
+    Authlib's own challenge is `Basic error=...`, without the realm RFC 7617 requires.
+    """
+
+    status_code = 401
+
+    def get_headers(self):
+        headers = super(InvalidClientError, self).get_headers()  # all but Authlib's challenge
+        description = self.get_error_description().replace('"', "'")
+        headers.append(
+            (
+                "WWW-Authenticate",
+                f'Basic realm="{REALM}", error="{self.error}", error_description="{description}"',
+            )
+        )
+        return headers
 
 
 class InvalidBearerError(OAuth2Error):
@@ -100,6 +122,20 @@ def close_db(_exc: BaseException | None = None) -> None:
     session = g.pop("authserver_db", None)
     if session is not None:
         session.close()
+
+
+def find_live_token(value: str) -> Token | None:
+    """The token, unless its client has been removed since it was issued.
+
+    `clients remove` deletes a client's tokens too; this also covers a client
+    deleted from the store some other way. RFC 7662 §2.2: such a token is
+    reported only as inactive.
+    """
+    db = get_db()
+    token = find_token(db, value)
+    if token is None or find_client(db, token.client_id) is None:
+        return None
+    return token
 
 
 def public_base() -> str:
@@ -324,7 +360,7 @@ class DemoIntrospectionEndpoint(IntrospectionEndpoint):
 
     def query_token(self, token_string, token_type_hint):
         """Look the token up by its hash; refresh tokens are never issued here."""
-        return find_token(get_db(), token_string)
+        return find_live_token(token_string)
 
     def check_permission(self, token, client, oauth_request) -> bool:
         """A client sees its own tokens; the introspection scope sees all.
@@ -369,8 +405,8 @@ class DemoRevocationEndpoint(RevocationEndpoint):
         return token
 
     def query_token(self, token_string, token_type_hint):
-        """Look the token up by its hash."""
-        return find_token(get_db(), token_string)
+        """Look the token up by its hash (RFC 7009 §2.2: an unknown one still gets 200)."""
+        return find_live_token(token_string)
 
     def revoke_token(self, token: Token, oauth_request) -> None:
         """RFC 7009 §2.2: mark revoked; introspection then reports inactive."""
@@ -427,17 +463,21 @@ class DemoAuthorizationServer(AuthorizationServer):
     """Authlib's Flask server with a plainer `invalid_client` description."""
 
     def authenticate_client(self, oauth_request, methods, endpoint="token"):
-        """RFC 6749 §5.2 `invalid_client`, always 401 with `WWW-Authenticate`."""
+        """RFC 6749 §5.2 `invalid_client`, always 401 with `WWW-Authenticate`.
+
+        A failed Bearer becomes RFC 6750 §3.1 `invalid_token` only where a Bearer
+        token is a way to authenticate (introspection, revocation). The token
+        endpoint does not take one, and §5.2 allows it only `invalid_client`.
+        """
         try:
             return super().authenticate_client(oauth_request, methods, endpoint)
         except InvalidClientError:
             scheme = oauth_request.headers.get("Authorization", "").partition(" ")[0].lower()
-            if scheme == "bearer":
+            if scheme == "bearer" and "bearer_introspect" in methods:
                 raise InvalidBearerError(
                     description="The Bearer token is unknown, expired, or lacks internal_oauth2_introspect."
                 ) from None
-            raise InvalidClientError(
-                status_code=401,
+            raise BasicChallengeError(
                 description="Client authentication failed: unknown client, wrong secret, "
                 f"or no credentials. Accepted here: {', '.join(methods)}.",
             ) from None

@@ -2,8 +2,9 @@
 
 Made with `cryptography` on first start into the instance folder. The CA stays
 the same across starts, so a browser or `curl --cacert` that trusts it once
-keeps trusting it; the server certificate is remade when it nears expiry or
-lacks a host name asked for.
+keeps trusting it; the server certificate is remade when it nears expiry, lacks
+a host name asked for, or was not signed by the current CA (which is remade if
+demo-ca.pem or demo-ca.key is lost).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -104,11 +106,21 @@ def _make_ca(files: TLSFiles, hostnames: list[str]) -> tuple[x509.Certificate, e
     return cert, key
 
 
+def _signed_by(cert: x509.Certificate, ca: x509.Certificate) -> bool:
+    """Was `cert` signed by this CA's key? Every CA has the same name, so the
+    issuer name alone cannot tell an old CA from the current one."""
+    try:
+        cert.verify_directly_issued_by(ca)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
+
+
 def _needs_new_cert(path: Path, hostnames: list[str], ca: x509.Certificate) -> bool:
     if not path.exists():
         return True
     cert = x509.load_pem_x509_certificate(path.read_bytes())
-    if cert.issuer != ca.subject or cert.not_valid_after_utc - RENEW_BEFORE < _now():
+    if not _signed_by(cert, ca) or cert.not_valid_after_utc - RENEW_BEFORE < _now():
         return True
     san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     return not set(_general_names(hostnames)) <= set(san)
@@ -117,7 +129,7 @@ def _needs_new_cert(path: Path, hostnames: list[str], ca: x509.Certificate) -> b
 def ensure_certificates(directory: str | os.PathLike[str], hostnames: list[str]) -> TLSFiles:
     """The CA and server certificate files, made or renewed as needed."""
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)  # as the instance folder: owner only
     files = TLSFiles(directory / "demo-ca.pem", directory / "demo-server.pem", directory / "demo-server.key")
     ca_key_path = files.ca_cert.with_suffix(".key")
     hostnames = list(dict.fromkeys(["localhost", "127.0.0.1", "::1", *hostnames]))
@@ -125,9 +137,13 @@ def ensure_certificates(directory: str | os.PathLike[str], hostnames: list[str])
     if files.ca_cert.exists() and ca_key_path.exists():
         ca = x509.load_pem_x509_certificate(files.ca_cert.read_bytes())
         ca_key = serialization.load_pem_private_key(ca_key_path.read_bytes(), None)
-    if ca is None or not _ca_covers(ca, hostnames):  # new, or made for other names
+        if ca_key.public_key() != ca.public_key():  # the two files are not one pair
+            ca = None
+    new_ca = ca is None or not _ca_covers(ca, hostnames)  # missing, mismatched, or for other names
+    if new_ca:
         ca, ca_key = _make_ca(files, hostnames)
-    if not _needs_new_cert(files.cert, hostnames, ca):
+    # A new CA always gets a new server certificate: the old one would not verify with it.
+    if not new_ca and not _needs_new_cert(files.cert, hostnames, ca):
         return files
     key = ec.generate_private_key(ec.SECP256R1())
     now = _now()
