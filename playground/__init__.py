@@ -80,7 +80,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         ALLOWED_HOSTS="",
         BLOCK_PRIVATE_NETWORKS=False,
         ALLOW_INSECURE_TLS=False,
-        MAX_CONTENT_LENGTH=256 * 1024,
+        # A request carries the flow's state: tokens (forms.TOKEN) and two transcripts (forms.TRANSCRIPT).
+        MAX_CONTENT_LENGTH=1024 * 1024,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=False,  # set true when served over HTTPS

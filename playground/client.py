@@ -156,10 +156,12 @@ def get_json(outbound: Outbound, url: str, insecure: bool = False) -> Exchange:
 def discovery_urls(given: str) -> list[str]:
     """Where to look for the metadata of `given` (a metadata URL or an issuer), in order.
 
-    - the URL itself when it already names a `.well-known` document;
+    - a URL that names a `.well-known` document: that URL alone;
+    - else the URL itself (some servers serve metadata there), then
     - RFC 8414 §3.1: `/.well-known/oauth-authorization-server` inserted before the issuer's path;
     - OpenID Connect Discovery 1.0 §4: `/.well-known/openid-configuration` appended to the issuer;
     - RFC 8414 §5: `/.well-known/openid-configuration` inserted before the path (some servers);
+    - `/.well-known/oauth-authorization-server` appended to the issuer (Okta's custom servers);
     - WSO2 IS: `/oauth2/token/.well-known/openid-configuration` on the origin.
     """
     given = given.strip()
@@ -167,11 +169,29 @@ def discovery_urls(given: str) -> list[str]:
     if "/.well-known/" in parts.path:
         return [given]
     origin = f"{parts.scheme}://{parts.netloc}"
+    # Both RFCs: a terminating "/" of the issuer is removed before the well-known part goes in.
     path = parts.path.rstrip("/")
     urls = [
+        given,
         f"{origin}/.well-known/oauth-authorization-server{path}",
         f"{origin}{path}/.well-known/openid-configuration",
         f"{origin}/.well-known/openid-configuration{path}",
+        f"{origin}{path}/.well-known/oauth-authorization-server",
         f"{origin}/oauth2/token/.well-known/openid-configuration",
     ]
     return list(dict.fromkeys(urls))
+
+
+def issuer_of(metadata_url: str) -> str:
+    """The issuer whose metadata may live at `metadata_url` (RFC 8414 §3.3, OIDC Discovery §4.3).
+
+    The inverse of building the URL: the well-known segment is taken out, whether it
+    was inserted before the issuer's path (RFC 8414) or appended to it (OIDC), and a
+    URL without one is the issuer itself.
+    """
+    parts = urlsplit(metadata_url.strip())
+    path = parts.path
+    if "/.well-known/" in path:
+        before, _, after = path.partition("/.well-known/")
+        path = before + after[len(after.split("/", 1)[0]) :]
+    return f"{parts.scheme}://{parts.netloc}{path}".rstrip("/")

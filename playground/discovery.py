@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .client import CLIENT_AUTH_METHODS, discovery_urls, get_json
+from .client import CLIENT_AUTH_METHODS, discovery_urls, get_json, issuer_of
 from .outbound import Outbound, OutboundError
 from .results import Outcome, Problem, explain_transport
 
@@ -72,9 +72,23 @@ def choose_client_auth(metadata: dict[str, Any]) -> tuple[str, str]:
     )
 
 
+def issuer_matches(issuer: Any, location: str) -> bool:
+    """RFC 8414 §3.3 / OIDC Discovery §4.3: the document's issuer is the one its location was built from.
+
+    Both RFCs remove a terminating "/" of the issuer before adding the well-known
+    part, so `https://idp.example/` may answer at `https://idp.example/.well-known/...`.
+    """
+    return isinstance(issuer, str) and issuer.rstrip("/") == issuer_of(location) and issuer != ""
+
+
 def discover(outbound: Outbound, given: str, insecure: bool = False) -> Discovery:
-    """Try each well-known location of `given` until one answers with metadata."""
+    """Try each well-known location of `given` until one answers with metadata for its own issuer.
+
+    Every endpoint field is filled from that metadata or emptied: an endpoint of the
+    server used before must never receive this server's tokens and secrets.
+    """
     result = Discovery(given=given)
+    mismatched: Outcome | None = None
     for url in discovery_urls(given):
         try:
             exchange = get_json(outbound, url, insecure=insecure)
@@ -86,21 +100,48 @@ def discover(outbound: Outbound, given: str, insecure: bool = False) -> Discover
         data = exchange.json()
         status = exchange.response.status if exchange.response else 0
         if status == 200 and isinstance(data, dict) and ("issuer" in data or "token_endpoint" in data):
-            result.attempts.append(Outcome(exchange, data=data))
-            result.url, result.metadata = url, data
-            break
+            if issuer_matches(data.get("issuer"), url):
+                result.attempts.append(Outcome(exchange, data=data))
+                result.url, result.metadata = url, data
+                break
+            # RFC 8414 §3.3: "If these values are not identical, the data contained in
+            # the response MUST NOT be used." Look further; say so if nothing else answers.
+            named = data.get("issuer")
+            detail = (
+                f"The document names issuer {named!r}, but a document at {url} must name "
+                f"{issuer_of(url)!r} (RFC 8414 §3.3, OpenID Connect Discovery §4.3)."
+                if isinstance(named, str)
+                else f"The document at {url} names no issuer, which RFC 8414 §2 requires."
+            )
+            mismatched = Outcome(exchange, problem=Problem("Metadata for another issuer: not used.", detail))
+            result.attempts.append(mismatched)
+            continue
         result.attempts.append(Outcome(exchange, problem=Problem(f"No metadata here (HTTP {status}).", url)))
     if result.metadata is None:
-        result.problem = Problem(
-            "No metadata found.",
-            f"None of the well-known locations of {given} answered with a metadata document.",
-            [
-                "Enter the issuer exactly as the server names it (WSO2 IS: "
-                "https://localhost:9443/oauth2/token; Keycloak: https://host/realms/REALM), "
-                "or the full URL of its discovery document.",
-                "Servers without discovery: fill in the endpoints by hand.",
-            ],
-        )
+        if mismatched is not None:
+            named = mismatched.exchange.json().get("issuer") if mismatched.exchange else None
+            result.problem = Problem(
+                "Metadata found, but only for another issuer.",
+                mismatched.problem.detail if mismatched.problem else "",
+                [
+                    f"If {named!r} is the server you mean, enter it as the issuer and click Discover again."
+                    if isinstance(named, str) and named
+                    else "The document names no issuer: the server's metadata is not usable.",
+                    "Nothing was filled in: a document that is not its issuer's own could send your "
+                    "client secret elsewhere.",
+                ],
+            )
+        else:
+            result.problem = Problem(
+                "No metadata found.",
+                f"None of the well-known locations of {given} answered with a metadata document.",
+                [
+                    "Enter the issuer exactly as the server names it (WSO2 IS: "
+                    "https://localhost:9443/oauth2/token; Keycloak: https://host/realms/REALM), "
+                    "or the full URL of its discovery document.",
+                    "Servers without discovery: fill in the endpoints by hand.",
+                ],
+            )
         return result
     metadata = result.metadata
     for form_field, member in FILLS.items():
@@ -108,23 +149,11 @@ def discover(outbound: Outbound, given: str, insecure: bool = False) -> Discover
         if isinstance(value, str) and value.startswith(("https://", "http://")):
             result.fills[form_field] = value
         else:
+            result.fills[form_field] = ""  # not the previous server's endpoint
             result.missing.append(member)
     method, why = choose_client_auth(metadata)
     if method in CLIENT_AUTH_METHODS:
         result.fills["client_auth"] = method
     result.notes.append(why)
-    issuer = metadata.get("issuer")
-    if isinstance(issuer, str):
-        result.fills["issuer"] = issuer
-        expected = (
-            given.split("/.well-known/")[0].rstrip("/") if "/.well-known/" in given else given.rstrip("/")
-        )
-        if issuer.rstrip("/") != expected and "/.well-known/" not in given:
-            # RFC 8414 §3.3: the issuer in the document must be the one it was looked up for.
-            result.notes.append(
-                f"The document's issuer ({issuer}) differs from the one entered ({given}); RFC 8414 §3.3 "
-                "asks clients to reject that. The endpoints are filled in anyway, for you to judge."
-            )
-    else:
-        result.missing.append("issuer")
+    result.fills["issuer"] = metadata["issuer"]
     return result

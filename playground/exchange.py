@@ -210,19 +210,21 @@ class Exchange:
         return text
 
     def httpie(self) -> str:
-        """The same request as an HTTPie command (masked if this copy is)."""
+        """The same request as an HTTPie command (masked if this copy is).
+
+        The body goes as it was sent, with --raw: HTTPie's `key=value` items would read
+        `@file`, `==` and backslashes in a value as its own syntax.
+        """
         args = ["http"]
         if self.request.body:
-            args.append("--form")
+            # --ignore-stdin: in a script, HTTPie would otherwise take stdin as a second body.
+            args += ["--ignore-stdin", "--raw", self.request.body]
         if self.insecure:
             args.append("--verify=no")
         elif self.ca_bundle and self.request.url.startswith("https:"):
             args.append(f"--verify={self.ca_bundle}")
         args += [self.request.method, self.request.url]
-        skipped = CURL_SKIPPED_HEADERS | ({"content-type"} if self.request.body else set())
-        args += [f"{k}:{v}" for k, v in self.request.headers if k.lower() not in skipped]
-        if self.request.body:
-            args += [f"{k}={v}" for k, v in parse_qsl(self.request.body, keep_blank_values=True)]
+        args += [f"{k}:{v}" for k, v in self.request.headers if k.lower() not in CURL_SKIPPED_HEADERS]
         return " ".join(shlex.quote(a) for a in args)
 
     def markdown(self, title: str, limit: int = 8000) -> str:
@@ -242,7 +244,8 @@ class Exchange:
 
     def curl(self) -> str:
         """The same request as a `curl` command (masked if this copy is)."""
-        args = ["curl", "-i", "-X", self.request.method, self.request.url]
+        # -g: [ ] and { } in the URL are not curl's globbing patterns.
+        args = ["curl", "-g", "-i", "-X", self.request.method, self.request.url]
         if self.ca_bundle and self.request.url.startswith("https:"):
             args += ["--cacert", self.ca_bundle]
         if self.insecure:
@@ -254,8 +257,8 @@ class Exchange:
             args += ["--data-raw", self.request.body]
         quoted = [shlex.quote(a) for a in args]
         # One option with its value per line, for reading.
-        lines, current = [], " ".join(quoted[:5])
-        for arg in quoted[5:]:
+        lines, current = [], " ".join(quoted[:6])
+        for arg in quoted[6:]:
             if arg.startswith("-"):
                 lines.append(current)
                 current = arg

@@ -26,7 +26,9 @@ GRANT_TYPES = {"client_credentials": "Client Credentials"}
 SHORT, LONG, URL = 512, 4096, 2048
 #: Large JWTs (many claims, x5c chains) stay well under this.
 TOKEN = 65536
-TRANSCRIPT = 400_000
+#: Each of the two transcript copies; both travel in every POST, URL-encoded (up to
+#: three bytes a character), and must stay well inside MAX_CONTENT_LENGTH.
+TRANSCRIPT = 120_000
 #: RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
 B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 #: The fields each step reads; an error elsewhere does not hold a step up.
@@ -178,6 +180,12 @@ class FlowForm(FlaskForm):
         """What Revoke needs: the token, the endpoint, and the client's credentials (RFC 7009 §2.1)."""
         ok = self.step_ok(REVOCATION_STEP)
         ok = self.require("access_token", "client_id", "client_secret") and ok
+        if not self.value("revocation_endpoint"):
+            self.revocation_endpoint.errors = [
+                "No revocation endpoint: the server's metadata names none, so it may not support "
+                "revocation (RFC 7009). Enter it under Issuer, revocation and JWKS if it does."
+            ]
+            return False
         return self.require_url("revocation_endpoint") and ok
 
     def check_discovery_step(self) -> bool:

@@ -42,11 +42,12 @@ class Server:
     ca_bundle: str = ""
 
     def fills(self) -> dict[str, str]:
-        """Form field -> value, for the fields this server sets."""
+        """Form field -> value for every field a server has; empty for those it leaves out,
+        so that no endpoint of the server chosen before receives this server's tokens."""
         values = asdict(self)
         values.pop("name")
         values.pop("ca_bundle")
-        return {k: v for k, v in values.items() if v}
+        return values
 
 
 ALLOWED_KEYS = frozenset(f.name for f in fields(Server))
@@ -80,8 +81,11 @@ def builtin(config: dict[str, Any]) -> list[Server]:
     ]
 
 
-def load(path: str | Path) -> list[Server]:
-    """The servers of a TOML file; ServersFileError with a clear message if it cannot be used."""
+def load(path: str | Path, taken: frozenset[str] = frozenset()) -> list[Server]:
+    """The servers of a TOML file; ServersFileError with a clear message if it cannot be used.
+
+    `taken`: names already in use (the built-in servers), which a file may not reuse.
+    """
     path = Path(path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -97,6 +101,8 @@ def load(path: str | Path) -> list[Server]:
     servers: list[Server] = []
     for number, entry in enumerate(entries, 1):
         where = f"{path}: server #{number}"
+        if not isinstance(entry, dict):
+            raise ServersFileError(f'{where}: expected a [[server]] table, e.g. [[server]] name = "My IdP".')
         secret = SECRET_KEYS & set(entry)
         if secret:
             raise ServersFileError(
@@ -121,7 +127,7 @@ def load(path: str | Path) -> list[Server]:
             )
         servers.append(Server(**entry))
     names = [s.name for s in servers]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
+    duplicates = sorted({n for n in names if names.count(n) > 1 or n in taken})
     if duplicates:
-        raise ServersFileError(f"{path}: names used twice: {', '.join(duplicates)}.")
+        raise ServersFileError(f"{path}: names used twice or by a built-in server: {', '.join(duplicates)}.")
     return servers

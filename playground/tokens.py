@@ -74,7 +74,8 @@ def inspect(token: str) -> TokenView:
         header, claims = _b64json(parts[0]), _b64json(parts[1])
     except (ValueError, UnicodeError, binascii.Error, RecursionError):
         return TokenView(False, note="This token has three dot-separated parts but is not a JWT.")
-    if not isinstance(header, dict) or not isinstance(claims, dict) or "alg" not in header:
+    # RFC 7515 §4.1.1: alg is a case-sensitive string; anything else is not a JWS.
+    if not isinstance(header, dict) or not isinstance(claims, dict) or not isinstance(header.get("alg"), str):
         return TokenView(False, note="This token has three dot-separated parts but is not a JWT.")
     return TokenView(True, header=header, claims=claims)
 
@@ -151,7 +152,8 @@ def verify(
     view.checks.append(_signature_check(token, header, jwks, client_secret))
 
     typ = str(header.get("typ", ""))
-    if typ.lower() in ("at+jwt", "application/at+jwt"):
+    rfc9068 = typ.lower() in ("at+jwt", "application/at+jwt")
+    if rfc9068:
         view.checks.append(Check("Type", True, f"typ is {typ}: an RFC 9068 access token."))
     else:
         view.checks.append(
@@ -184,8 +186,10 @@ def verify(
     if _time(exp):
         ok = now < exp + leeway
         view.checks.append(Check("Expiry", ok, "Not expired." if ok else "Expired."))
-    else:
+    elif rfc9068:
         view.checks.append(Check("Expiry", False, "No exp claim: RFC 9068 §2.2 requires one."))
+    else:
+        view.checks.append(Check("Expiry", None, "No exp claim (optional in a plain JWT, RFC 7519 §4.1.4)."))
 
     nbf = claims.get("nbf")
     if _time(nbf):

@@ -79,11 +79,17 @@ def call(send: Callable[[], results.Outcome]) -> results.Outcome:
 
 
 def record(form: FlowForm, exchange: Exchange | None, title: str) -> None:
-    """Add the exchange to the transcript the form carries (masked, and as revealed)."""
+    """Add the exchange to the transcript the form carries (masked, and as revealed).
+
+    The masked copy, the one for tickets, hides the access token too: a bearer token
+    is a credential to whoever holds it (RFC 6750 §5.3).
+    """
     if exchange is None:
         return
     stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
-    for name, shown in (("transcript", exchange.masked()), ("transcript_revealed", exchange)):
+    token = form.value("access_token")
+    masked = replace(exchange, secrets=(*exchange.secrets, token) if token else exchange.secrets).masked()
+    for name, shown in (("transcript", masked), ("transcript_revealed", exchange)):
         text = (form[name].data or "") + shown.markdown(f"{title} ({stamp})") + "\n"
         if len(text) > TRANSCRIPT:  # keep the latest steps
             text = "… (earlier steps left out)\n\n" + text[-(TRANSCRIPT - 100) :]
@@ -153,7 +159,7 @@ def index():
 @bp.route("/playground2/oauth2.jsp", methods=["GET", "POST"])
 def oauth2():
     """Step 1-2: the form; Authorize sends the token request (RFC 6749 §4.4.2)."""
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):  # HEAD: load balancers' health checks
         return page("oauth2.html", new_form(data=defaults()), fresh=True)
     form = new_form()
     form.validate()  # each step then looks at the errors of its own fields
@@ -163,7 +169,8 @@ def oauth2():
             form[name].data = value
         return page("oauth2.html", form)
     if form.start_over.data:
-        # Start over keeps the values, drops the results (and never puts the secret in a URL).
+        # Start over keeps the values, drops the results and the token (and never puts the secret in a URL).
+        form.access_token.data = form.obtained.data = ""
         return page("oauth2.html", form)
     if not form.check_token_step():
         return page("oauth2.html", form, 400)
@@ -180,11 +187,12 @@ def oauth2():
             )
         )
     )
-    record(form, outcome.exchange, "Token request (client credentials, RFC 6749 §4.4)")
     view, jwks = None, None
     if outcome.data:
         form.access_token.data = outcome.data["access_token"]
         form.obtained.data = "1"
+    record(form, outcome.exchange, "Token request (client credentials, RFC 6749 §4.4)")
+    if outcome.data:
         if not form.introspection_endpoint.data:
             form.introspection_endpoint.data = current_app.config["INTROSPECTION_ENDPOINT"]
         view, jwks = token_view(form, outcome.data["access_token"])
@@ -255,7 +263,7 @@ def transcript():
 @bp.post("/playground2/tokeninfo")
 def tokeninfo():
     """Step 3-4: Get TokenInfo sends the introspection request (RFC 7662 §2.1)."""
-    form = FlowForm()
+    form = new_form()
     form.validate()
     if not form.check_introspection_step():
         return page("oauth2.html", form, 400)
@@ -321,7 +329,7 @@ def init_app(app: Flask) -> None:
     }
     if app.config["SERVERS_FILE"]:
         try:
-            loaded = servers.load(app.config["SERVERS_FILE"])
+            loaded = servers.load(app.config["SERVERS_FILE"], frozenset(s.name for s in state["servers"]))
             for server in loaded:
                 if server.ca_bundle:  # its own pool, trusting its CA as well
                     state["outbounds"][server.name] = Outbound(

@@ -97,33 +97,49 @@ document.addEventListener("DOMContentLoaded", () => {
   }
 
   // Remember the last non-secret values in this browser only; never a secret or a token.
+  // Forget restores what the page came with and stops remembering until asked again.
   const REMEMBERED = ["server", "discovery_url", "issuer", "jwks_uri", "revocation_endpoint", "client_id",
     "scope", "token_endpoint", "client_auth", "resource", "audience", "introspection_endpoint"];
   const KEY = "oauth-playground:last";
+  const OFF = "oauth-playground:off";
+  const store = {
+    get(key) { try { return localStorage.getItem(key); } catch { return null; } },
+    set(key, value) { try { localStorage.setItem(key, value); } catch { /* storage off */ } },
+    remove(key) { try { localStorage.removeItem(key); } catch { /* storage off */ } },
+  };
   const form = document.querySelector("form[data-remember]");
   if (form) {
+    const input = (name) => form.elements.namedItem(name);
+    const original = {};
+    for (const name of REMEMBERED) if (input(name)) original[name] = input(name).value;
     form.addEventListener("submit", () => {
+      if (store.get(OFF)) return;
       const values = {};
-      for (const name of REMEMBERED) {
-        const input = form.elements.namedItem(name);
-        if (input && input.value) values[name] = input.value;
-      }
-      try { localStorage.setItem(KEY, JSON.stringify(values)); } catch { /* storage off */ }
+      for (const name of REMEMBERED) if (input(name) && input(name).value) values[name] = input(name).value;
+      store.set(KEY, JSON.stringify(values));
     });
     const note = form.querySelector(".remembered");
+    const off = form.querySelector(".not-remembering");
     let saved = null;
-    try { saved = JSON.parse(localStorage.getItem(KEY) || "null"); } catch { saved = null; }
-    if (saved && form.hasAttribute("data-fresh")) {
+    try { saved = JSON.parse(store.get(KEY) || "null"); } catch { saved = null; }
+    if (saved && typeof saved === "object" && form.hasAttribute("data-fresh") && !store.get(OFF)) {
       for (const [name, value] of Object.entries(saved)) {
-        const input = form.elements.namedItem(name);
-        if (input && REMEMBERED.includes(name)) input.value = value;
+        if (REMEMBERED.includes(name) && input(name) && typeof value === "string") input(name).value = value;
       }
       if (note) note.hidden = false;
     }
-    if (note) {
+    if (off && store.get(OFF)) off.hidden = false;
+    if (note && off) {
       note.querySelector("button.forget").addEventListener("click", () => {
-        localStorage.removeItem(KEY);
+        store.remove(KEY);
+        store.set(OFF, "1");
+        for (const [name, value] of Object.entries(original)) input(name).value = value;
         note.hidden = true;
+        off.hidden = false;
+      });
+      off.querySelector("button.remember").addEventListener("click", () => {
+        store.remove(OFF);
+        off.hidden = true;
       });
     }
   }

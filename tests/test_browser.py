@@ -36,6 +36,9 @@ def test_client_credentials_walkthrough(page: Page, demo, screenshot):
     expect(page.get_by_label("Client Secret")).to_have_value(demo["Client Secret"])
     expect(page.get_by_label("Client Secret")).to_have_attribute("type", "password")
     expect(page.get_by_label("Access Token Endpoint")).to_have_value(demo["Token endpoint"])
+    # The server row's fields take the room, not their buttons.
+    for name in ("#server", "#discovery_url"):
+        assert page.locator(name).bounding_box()["width"] > 250, name
     screenshot(page, "1-form")
 
     # Step 2: enter the details and Authorize.
@@ -45,8 +48,8 @@ def test_client_credentials_walkthrough(page: Page, demo, screenshot):
     page.get_by_role("button", name="Hide").first.click()
     page.get_by_role("button", name="Authorize").click()
 
-    # Step 3: the access token, and the exchange with the secret masked.
-    expect(page.get_by_role("heading", name="Access token received")).to_be_visible()
+    # Step 3: the access token, brought into view, and the exchange with the secret masked.
+    expect(page.get_by_role("heading", name="Access token received")).to_be_in_viewport()
     token = page.locator("#access-token-value").inner_text()
     assert len(token) >= 40
     exchange = page.locator("[data-exchange=token]")
@@ -91,6 +94,7 @@ def test_wrong_secret_shows_invalid_client(page: Page, demo, screenshot):
     fill_token_form(page, demo, secret="not-the-secret")
     page.get_by_role("button", name="Authorize").click()
     alert = page.get_by_role("alert")
+    expect(alert).to_be_in_viewport()
     expect(alert).to_contain_text("invalid_client")
     expect(alert).to_contain_text("401")
     expect(alert).to_contain_text("WWW-Authenticate")
@@ -131,8 +135,13 @@ def test_discover_jwt_verify_revoke(page: Page, demo, screenshot):
     page.goto("/playground2/oauth2.jsp")
     # Discover: the issuer is pre-filled under `playground demo`.
     expect(page.get_by_label("Issuer or discovery URL")).to_have_value(demo["Token endpoint"])
+    # Empty what the demo pre-fills, so that only Discover can fill it in.
+    page.evaluate(
+        "for (const id of ['jwks_uri', 'revocation_endpoint']) document.getElementById(id).value = ''"
+    )
     page.get_by_role("button", name="Discover").click()
     expect(page.get_by_role("status")).to_contain_text("Metadata found")
+    expect(page.get_by_role("status")).to_be_in_viewport()
     expect(page.get_by_label("JWKS URI")).to_have_value(
         demo["Token endpoint"].removesuffix("/token") + "/jwks"
     )
@@ -175,3 +184,15 @@ def test_last_values_are_remembered_and_can_be_forgotten(page: Page, demo):
     expect(page.get_by_text("Filled in from your last visit.")).to_be_visible()
     page.get_by_role("button", name="Forget").click()
     assert page.evaluate("localStorage.getItem('oauth-playground:last')") is None
+    expect(page.get_by_label("Scope")).to_have_value("")  # what the page came with
+    # Forgotten stays forgotten, until the person asks to be remembered again.
+    page.get_by_role("button", name="Authorize").click()
+    expect(page.get_by_role("heading", name="Access token received")).to_be_visible()
+    assert page.evaluate("localStorage.getItem('oauth-playground:last')") is None
+    page.goto("/playground2/oauth2.jsp")
+    expect(page.get_by_text("This browser does not remember your values.")).to_be_visible()
+    page.get_by_role("button", name="Remember them").click()
+    page.get_by_label("Scope").fill("write")
+    page.get_by_role("button", name="Authorize").click()
+    expect(page.get_by_role("heading", name="Access token received")).to_be_visible()
+    assert '"scope":"write"' in page.evaluate("localStorage.getItem('oauth-playground:last')")

@@ -133,7 +133,7 @@ def test_demo_server_rejects_malformed_requests(authserver):
 
 
 def test_oversized_form_gets_a_page(test_client):
-    response = test_client.post(FORM, data={"client_id": "x" * 300_000})
+    response = test_client.post(FORM, data={"client_id": "x" * 1_100_000})  # over MAX_CONTENT_LENGTH
     assert response.status_code == 413
     assert "too large" in response.get_data(as_text=True)
 

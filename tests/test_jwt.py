@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import time
 import warnings
@@ -123,11 +125,52 @@ def test_hs256_with_the_client_secret():
 
 
 def test_unsigned_token_fails():
-    def part(data):
-        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
-
     view = tokens.verify(f"{part({'alg': 'none'})}.{part({'sub': 'x'})}.", {"keys": []})
     assert check(view, "Signature").ok is False and "unsigned" in check(view, "Signature").detail
+
+
+def part(data) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+@pytest.mark.parametrize("alg", [["RS256"], {"a": 1}, 256, None])
+def test_an_alg_that_is_not_a_string_is_not_a_jwt(test_client, authserver, alg):
+    token = f"{part({'alg': alg})}.{part({'sub': 'x'})}.c2ln"
+    assert not tokens.inspect(token).is_jwt
+    response = test_client.post(
+        TOKENINFO,
+        data=introspection_form(
+            authserver.introspection_endpoint, token, jwks_uri=authserver.url + "/oauth2/jwks"
+        ),
+    )
+    assert response.status_code == 200 and "not a JWT" in text(response)
+
+
+def test_exp_is_required_of_rfc_9068_tokens_only():
+    key = OctKey.import_key(b"a-client-secret-of-32-bytes-long!")
+    plain = jwt.encode({"alg": "HS256"}, {"sub": "x"}, key)
+    typed = jwt.encode({"alg": "HS256", "typ": "at+jwt"}, {"sub": "x"}, key)
+    assert check(tokens.verify(plain, client_secret="a-client-secret-of-32-bytes-long!"), "Expiry").ok is None
+    assert (
+        check(tokens.verify(typed, client_secret="a-client-secret-of-32-bytes-long!"), "Expiry").ok is False
+    )
+
+
+def test_hs256_signed_with_the_servers_public_key_is_not_verified(jwt_server):
+    # Algorithm confusion: HS* is checked with the client secret only, never with a JWKS key.
+    public = KeySet.import_key_set(jwks_of(jwt_server)).keys[0].as_pem(private=False)
+    signing_input = f"{part({'alg': 'HS256'})}.{part({'exp': int(time.time()) + 60})}"
+    mac = hmac.new(public, signing_input.encode(), hashlib.sha256).digest()  # joserfc refuses to
+    token = signing_input + "." + base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+    view = tokens.verify(token, jwks=jwks_of(jwt_server), client_secret=JWT_SECRET)
+    assert check(view, "Signature").ok is False
+
+
+def test_not_yet_valid():
+    key = OctKey.import_key(b"a-client-secret-of-32-bytes-long!")
+    token = jwt.encode({"alg": "HS256"}, {"nbf": int(time.time()) + 600, "exp": int(time.time()) + 900}, key)
+    view = tokens.verify(token, client_secret="a-client-secret-of-32-bytes-long!")
+    assert check(view, "Not before").ok is False and not view.verified
 
 
 @pytest.mark.parametrize(

@@ -271,7 +271,7 @@ def test_token_page_shows_token_fields_exchange_and_curl(test_client, authserver
     assert "Cache-Control: no-store" in body
     assert f'"access_token": "{token}"' in body
     assert re.search(r"HTTP 200\s+·\s+\d+ ms", body)
-    assert f"curl -i -X POST {authserver.token_endpoint}" in body
+    assert f"curl -g -i -X POST {authserver.token_endpoint}" in body
     # The next step is ready: the token and the introspection endpoint are filled in.
     html = response.get_data(as_text=True)
     assert f'value="{authserver.introspection_endpoint}"' in html
@@ -340,6 +340,7 @@ def test_token_info_page(test_client, authserver):
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     body = text(response)
+    assert 'class="status active" role="status"' in response.get_data(as_text=True)
     assert "Active" in body and "Inactive" not in body
     for name in ("client_id", "scope", "exp", "iat", "nbf", "iss", "jti", "token_type"):
         assert name in body
@@ -349,7 +350,7 @@ def test_token_info_page(test_client, authserver):
     assert "Lifetime left: 100%" in body
     assert "Raw JSON" in body
     assert "POST /oauth2/introspect HTTP/1.1" in body
-    assert "curl -i -X POST" in body
+    assert "curl -g -i -X POST" in body
     assert "Introspect again" in body and "Start over" in body
     # Introspect again and Start over carry the state in the form, the secret included, never in a URL.
     html = response.get_data(as_text=True)
@@ -367,12 +368,15 @@ def test_introspect_again_and_start_over(test_client, authserver):
     html = back.get_data(as_text=True)
     assert f'value="{CLIENT_ID}"' in html and f'value="{CLIENT_SECRET}"' in html
     assert "Access token received" not in text(back)
+    # A new flow: the old token is dropped, so nothing offers to revoke or introspect it.
+    assert token not in html and 'name="revoke"' not in html
     assert requests_made_to(authserver) == 1
 
 
 def test_unknown_token_is_inactive(test_client, authserver):
     response = test_client.post(TOKENINFO, data=introspection_form(authserver.introspection_endpoint, "nope"))
     body = text(response)
+    assert 'class="status inactive" role="status"' in response.get_data(as_text=True)
     assert "Inactive" in body
     assert "Lifetime left" not in body
 
@@ -540,6 +544,36 @@ def test_demo_server_over_https_with_its_ca(tls_authserver):
 def test_unreadable_ca_bundle_fails_at_start(tmp_path):
     with pytest.raises(ValueError, match="cannot use CA bundle"):
         create_app({"CA_BUNDLE": str(tmp_path / "missing.pem")})
+
+
+def test_head_of_the_form_for_health_checks(test_client):
+    response = test_client.head(FORM)
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+
+
+def test_a_fresh_form_has_nothing_to_start_over_from(test_client):
+    html = test_client.get(FORM).get_data(as_text=True)
+    assert 'name="start_over"' not in html and 'name="revoke"' not in html
+    # Authorize and Discover bring their answer into view (a fragment: never sent, holds nothing).
+    assert 'formaction="/playground2/oauth2.jsp#token-result"' in html
+    assert 'formaction="/playground2/discover#discovery-result"' in html
+
+
+def test_a_failed_get_tokeninfo_keeps_the_saved_servers(test_client):
+    response = test_client.post(
+        TOKENINFO, data={"get_tokeninfo": "Get TokenInfo", "server": "Demo authorization server"}
+    )
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert '<option value="Demo authorization server" selected' in html
+    assert "WSO2 Identity Server (localhost:9443)" in html
+
+
+def test_raw_json_masks_a_secret_the_server_echoes(test_client):
+    echo = {"active": True, "client_id": CLIENT_ID, "echo": CLIENT_SECRET}
+    with misbehaving_server("json", body=echo) as url:
+        response = test_client.post(TOKENINFO, data=introspection_form(url, "some-token"))
+    assert CLIENT_SECRET not in masked_part(response)
 
 
 def test_not_found_and_method_pages(test_client):

@@ -89,4 +89,20 @@ def test_revocation_error_is_shown(test_client):
 
 def test_revocation_needs_an_endpoint(test_client):
     response = test_client.post(REVOKE, data=revocation_form("", "tok"))
-    assert response.status_code == 400 and "Required." in text(response)
+    assert response.status_code == 400
+    assert "No revocation endpoint: the server's metadata names none" in text(response)
+
+
+def test_a_revoked_jwt_with_a_good_signature_is_explained(test_client, authserver):
+    authserver.add_client("jwt-r", "jwt-r-secret-jwt-r-secret", "read", token_format="jwt")
+    fields = dict(client_id="jwt-r", client_secret="jwt-r-secret-jwt-r-secret")
+    fields["jwks_uri"] = authserver.url + "/oauth2/jwks"
+    token = access_token_of(test_client.post(FORM, data=token_form(authserver.token_endpoint, **fields)))
+    test_client.post(REVOKE, data=revocation_form(authserver.revocation_endpoint, token, **fields))
+    after = text(
+        test_client.post(
+            TOKENINFO, data=introspection_form(authserver.introspection_endpoint, token, **fields)
+        )
+    )
+    assert "Inactive" in after and "✓ Signature" in after
+    assert "The JWT's signature and claims check out, but the server says" in after

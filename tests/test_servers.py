@@ -68,7 +68,9 @@ def test_builtin_wso2_entry():
         ('[[server]]\ntoken_endpoint = "https://a/t"\n', "needs a name"),
         ('[[server]]\nname = "x"\ntoken_endpoint = "ftp://a/t"\n', "Only http:// and https://"),
         ('[[server]]\nname = "x"\nclient_auth = "private_key_jwt"\n', "client_auth must be one of"),
-        ('[[server]]\nname = "x"\n[[server]]\nname = "x"\n', "names used twice: x"),
+        ('[[server]]\nname = "x"\n[[server]]\nname = "x"\n', "names used twice or by a built-in server: x"),
+        ("server = [1]\n", "server #1: expected a [[server]] table"),
+        ('server = ["abc"]\n', "server #1: expected a [[server]] table"),
         ('title = "x"\n', "expected only [[server]] tables"),
     ],
 )
@@ -80,6 +82,38 @@ def test_invalid_file_is_said_on_the_page(tmp_path, content, message):
     page = text(playground_with(path).get(FORM))
     assert "The saved servers file could not be used." in page and message in page
     assert "WSO2 Identity Server (localhost:9443)" in page  # the built-ins stay
+
+
+def test_a_file_may_not_reuse_a_built_in_name(tmp_path):
+    path = tmp_path / "servers.toml"
+    path.write_text(
+        '[[server]]\nname = "Demo authorization server"\ntoken_endpoint = "https://evil.example/t"\n'
+    )
+    page = text(playground_with(path).get(FORM))
+    assert "names used twice or by a built-in server: Demo authorization server" in page
+
+
+def test_choosing_a_server_empties_what_it_does_not_name(tmp_path):
+    # The form holds WSO2's endpoints; the chosen server names only a token endpoint.
+    path = tmp_path / "servers.toml"
+    path.write_text('[[server]]\nname = "Bare"\ntoken_endpoint = "https://bare.example/token"\n')
+    client = playground_with(path)
+    page = client.get(FORM).get_data(as_text=True)
+    assert 'data-revocation-endpoint=""' in page  # the browser empties it too
+    response = client.post(
+        FORM,
+        data={
+            "server": "Bare",
+            "use_server": "Use server",
+            "introspection_endpoint": "https://localhost:9443/oauth2/introspect",
+            "revocation_endpoint": "https://localhost:9443/oauth2/revoke",
+            "jwks_uri": "https://localhost:9443/oauth2/jwks",
+            "issuer": "https://localhost:9443/oauth2/token",
+        },
+    )
+    assert value_of(response, "token_endpoint") == "https://bare.example/token"
+    for name in ("introspection_endpoint", "revocation_endpoint", "jwks_uri", "issuer"):
+        assert value_of(response, name) == "", name
 
 
 def test_missing_file_is_said(tmp_path):
