@@ -5,6 +5,7 @@ No Flask here: a URL in, a Discovery record out. Every attempt's exchange is kep
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,13 +90,31 @@ def discover(outbound: Outbound, given: str, insecure: bool = False) -> Discover
     """
     result = Discovery(given=given)
     mismatched: Outcome | None = None
+    # All the locations together get the policy's timeout, as one request would.
+    deadline = time.monotonic() + outbound.policy.timeout
+    too_slow = Problem(
+        f"Discovery stopped after {outbound.policy.timeout:g} s.",
+        f"The server answered too slowly at the well-known locations of {given}.",
+        [
+            "Enter the full URL of the server's discovery document, so only it is asked for.",
+            "If the server is just slow, raise PLAYGROUND_TIMEOUT (seconds).",
+        ],
+    )
     for url in discovery_urls(given):
+        remaining = deadline - time.monotonic()
+        if remaining < 0.05:
+            result.problem = too_slow
+            return result
         try:
-            exchange = get_json(outbound, url, insecure=insecure)
+            # The first gets the whole timeout; the others what is left of it.
+            exchange = get_json(
+                outbound, url, insecure=insecure, timeout=remaining if result.attempts else None
+            )
         except OutboundError as err:
             # The same origin will not answer better at the next path: stop here.
             result.attempts.append(Outcome(err.exchange, problem=explain_transport(err)))
-            result.problem = result.attempts[-1].problem
+            cut_short = err.kind == "timeout" and len(result.attempts) > 1  # by the shared deadline
+            result.problem = too_slow if cut_short else result.attempts[-1].problem
             return result
         data = exchange.json()
         status = exchange.response.status if exchange.response else 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 import ipaddress
+import re
 import socket
 import ssl
 import threading
@@ -25,10 +26,13 @@ from requests.adapters import HTTPAdapter
 from .exchange import Exchange, RecordedRequest, RecordedResponse
 
 READ_CHUNK = 64 * 1024
-#: The deadline of the request this thread is sending, for the connection's watchdog.
-_deadline = threading.local()
-#: Whether this thread's current attempt opened a new connection (else it reused a pooled one).
-_fresh = threading.local()
+#: The request this thread is sending, as the connection class sees it (see _guarded):
+#: `deadline`, its `watchdog`, whether this attempt opened a new connection (`fresh`),
+#: and how far it got (`step`: resolve, connect, tls, headers, body).
+_local = threading.local()
+#: Host name lookups running at once in worker threads. A resolver that never answers
+#: keeps its slot until it does, so stuck lookups cannot pile up threads without bound.
+_LOOKUP_SLOTS = threading.BoundedSemaphore(32)
 
 
 #: Addresses no request may reach, whatever the settings: link-local (where cloud
@@ -61,6 +65,13 @@ PRIVATE = [
         "100.64.0.0/10",  # shared address space (RFC 6598)
     )
 ]
+#: IPv6 prefixes whose packets end up at an IPv4 address carried inside the IPv6 one.
+NAT64 = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052 §2.1, the well-known prefix
+#: RFC 8215 local use. Its networks may also embed after a /48, /56 or /64 (RFC 6052 §2.2), but
+#: decoding every layout would block the whole range: the usual /96 layout is checked.
+NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
+IPV4_COMPATIBLE = ipaddress.ip_network("::/96")  # RFC 4291 §2.5.5.1 (deprecated, still routed by some)
+IPV4_TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")  # RFC 2765 §2.1 (SIIT)
 METADATA_HOSTS = frozenset(
     {
         "metadata",
@@ -141,19 +152,95 @@ def _is_ip(host: str) -> bool:
     return True
 
 
+#: A host name pattern: labels of letters, digits, `-` and `_`, with fnmatch's `*` and `?`.
+_HOST_PATTERN = re.compile(r"[\w*?-]+(\.[\w*?-]+)*")
+
+
+def parse_allowed_hosts(value: str) -> tuple[str, ...]:
+    """PLAYGROUND_ALLOWED_HOSTS as patterns, separated by commas or whitespace.
+
+    Each is `host`, `host:port`, `*.domain` or `[v6]:port` (port `*` = any); they come
+    back lower-cased, without a trailing dot. ValueError names an entry that is none of these.
+    """
+    return tuple(_parse_host_pattern(entry) for entry in re.split(r"[,\s]+", value) if entry)
+
+
+def _parse_host_pattern(entry: str) -> str:
+    """One allow-list entry, normalised; ValueError saying what is wrong with it."""
+
+    def bad(why: str) -> ValueError:
+        return ValueError(
+            f"{entry!r} is not a host pattern: {why}. Expected host, host:port, *.domain or [v6]:port."
+        )
+
+    text = entry.lower()
+    if "/" in text or "@" in text:
+        raise bad("give the host (and port) only, not a URL")
+    port: str | None = None
+    if text.startswith("["):
+        address, closed, rest = text[1:].partition("]")
+        if not closed or (rest and not rest.startswith(":")):
+            raise bad("an IPv6 address goes in brackets, optionally followed by :port")
+        port = rest[1:] if rest else None
+        host = _ipv6_pattern(address, bad)
+    elif text.count(":") > 1:  # an IPv6 address written without brackets
+        host = _ipv6_pattern(text, bad)
+    else:
+        host, colon, after = text.partition(":")
+        port = after if colon else None
+        host = host.rstrip(".")  # RFC 1034 §3.1: `name.` is the same name, written absolute
+        if not host:
+            raise bad("the host is empty")
+        if not _HOST_PATTERN.fullmatch(host):
+            raise bad("a host has only letters, digits, '-', '.' and the wildcard '*'")
+    if port is not None and port != "*" and not (port.isdigit() and 0 < int(port) < 65536):
+        raise bad("the port must be a number from 1 to 65535, or *")
+    return host + (f":{port}" if port is not None else "")
+
+
+def _ipv6_pattern(text: str, bad: Callable[[str], ValueError]) -> str:
+    """An IPv6 address of an allow-list entry, in brackets and in its canonical form."""
+    try:
+        return f"[{ipaddress.IPv6Address(text)}]"
+    except ValueError:
+        raise bad(f"{text} is not an IPv6 address (write one as [::1] or [::1]:9443)") from None
+
+
 def _host_matches(pattern: str, host: str, port: int) -> bool:
-    """`host`, `host:port`, `*.domain`, `[v6]:port` patterns, case-insensitive."""
+    """`host`, `host:port`, `*.domain`, `[v6]:port` patterns, case-insensitive.
+
+    Never raises: a malformed pattern (see parse_allowed_hosts) matches nothing.
+    """
     pattern = pattern.strip().lower()
-    want_port: int | None = None
+    want_port = "*"
     if pattern.startswith("["):
-        addr, _, rest = pattern[1:].partition("]")
-        pattern, want_port = addr, int(rest[1:]) if rest.startswith(":") else None
+        pattern, _, rest = pattern[1:].partition("]")
+        want_port = rest[1:] if rest.startswith(":") else "*"
     elif pattern.count(":") == 1:
-        pattern, _, p = pattern.partition(":")
-        want_port = int(p) if p != "*" else None
-    if want_port is not None and want_port != port:
+        pattern, _, want_port = pattern.partition(":")
+    if want_port != "*" and want_port != str(port):
         return False
-    return fnmatch.fnmatchcase(host.lower().rstrip("."), pattern)
+    host, pattern = host.lower().rstrip("."), pattern.rstrip(".")  # `name.` is `name` (RFC 1034 §3.1)
+    if _is_ip(host) and _is_ip(pattern):  # ::1 and 0:0::1 are one address
+        return ipaddress.ip_address(host) == ipaddress.ip_address(pattern)
+    return fnmatch.fnmatchcase(host, pattern)
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries: where packets to it may end up."""
+    found = []
+    if ip.ipv4_mapped:  # ::ffff:a.b.c.d, RFC 4291 §2.5.5.2
+        found.append(ip.ipv4_mapped)
+    if ip.sixtofour:  # 2002:AABB:CCDD::/48 relays to a.b.c.d, RFC 3056 §2
+        found.append(ip.sixtofour)
+    if ip.teredo:  # the client's address (de-obfuscated), where the relay sends: RFC 4380 §4
+        found.append(ip.teredo[1])
+    last32 = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if ip in IPV4_COMPATIBLE and int(ip) > 1:  # but not :: or ::1
+        found.append(last32)
+    if any(ip in network for network in (NAT64, NAT64_LOCAL, IPV4_TRANSLATED)):
+        found.append(last32)
+    return found
 
 
 class Guard:
@@ -175,27 +262,69 @@ class Guard:
             raise Blocked(f"{host}:{port} is not in PLAYGROUND_ALLOWED_HOSTS ({', '.join(allowed)}).")
 
     def check_address(self, address: str) -> None:
-        """Address-level rules, on the address actually connected to."""
+        """Address-level rules, on the address actually connected to, and on any IPv4
+        address inside it (::ffff:169.254.169.254 and 64:ff9b::a9fe:a9fe reach 169.254.169.254)."""
         ip = ipaddress.ip_address(address.split("%", 1)[0])
-        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-            ip = ip.ipv4_mapped  # ::ffff:169.254.169.254 is 169.254.169.254
-        for network in ALWAYS_BLOCKED:
-            if ip.version == network.version and ip in network:
-                raise Blocked(f"{ip} is a link-local, metadata or unspecified address ({network}).")
-        if self.policy.block_private_networks:
-            for network in PRIVATE:
-                if ip.version == network.version and ip in network:
-                    raise Blocked(
-                        f"{ip} is a private or loopback address ({network}), blocked by "
-                        "PLAYGROUND_BLOCK_PRIVATE_NETWORKS."
-                    )
+        inner = embedded_ipv4(ip) if isinstance(ip, ipaddress.IPv6Address) else []
+        for candidate in [ip, *inner]:
+            named = str(candidate) if candidate is ip else f"{candidate} (inside {ip})"
+            for network in ALWAYS_BLOCKED:
+                if candidate.version == network.version and candidate in network:
+                    raise Blocked(f"{named} is a link-local, metadata or unspecified address ({network}).")
+            if self.policy.block_private_networks:
+                for network in PRIVATE:
+                    if candidate.version == network.version and candidate in network:
+                        raise Blocked(
+                            f"{named} is a private or loopback address ({network}), blocked by "
+                            "PLAYGROUND_BLOCK_PRIVATE_NETWORKS."
+                        )
 
     def connect(self, address: tuple[str, int], timeout, source_address=None, socket_options=None):
-        """Resolve, check every address, and connect to an allowed one: the check is
-        on the address used, so a DNS answer that changes in between (rebinding)
-        cannot slip past it."""
-        host, port = address
-        infos = self.resolve(host, port, 0, socket.SOCK_STREAM)
+        """Resolve, check every address, and connect to an allowed one, all within `timeout`
+        (if it is a number): the check is on the address used, so a DNS answer that changes
+        in between (rebinding) cannot slip past it."""
+        bounded = isinstance(timeout, int | float)
+        deadline = time.monotonic() + timeout if bounded else None
+        infos = self.lookup(address[0], address[1], deadline)
+        return self.open(address[0], infos, deadline, source_address, socket_options)
+
+    def lookup(self, host: str, port: int, deadline: float | None) -> list:
+        """The resolver's answer, or TimeoutError at the deadline.
+
+        getaddrinfo takes no timeout, so a lookup runs in a worker thread that is
+        abandoned (it ends when the resolver gives up) if it has not answered in time.
+        """
+        if deadline is None or (_is_ip(host) and self.resolve is socket.getaddrinfo):
+            return self.resolve(host, port, 0, socket.SOCK_STREAM)  # a literal needs no lookup
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not _LOOKUP_SLOTS.acquire(timeout=remaining):
+            raise TimeoutError(f"resolving {host} timed out (no free lookup slot)")
+        answer: dict[str, object] = {}
+        done = threading.Event()
+
+        def run() -> None:
+            try:
+                answer["infos"] = self.resolve(host, port, 0, socket.SOCK_STREAM)
+            except BaseException as exc:  # handed to the waiting thread
+                answer["error"] = exc
+            finally:
+                _LOOKUP_SLOTS.release()
+                done.set()
+
+        try:
+            threading.Thread(target=run, name="outbound-lookup", daemon=True).start()
+        except BaseException:
+            _LOOKUP_SLOTS.release()
+            raise
+        if not done.wait(max(0.0, deadline - time.monotonic())):
+            raise TimeoutError(f"resolving {host} timed out")
+        if "error" in answer:
+            raise answer["error"]  # type: ignore[misc]
+        return answer["infos"]  # type: ignore[return-value]
+
+    def open(self, host: str, infos: list, deadline: float | None, source_address=None, socket_options=None):
+        """Connect to the first allowed address that answers; each try gets what is left
+        until the deadline, and none starts after it."""
         blocked: Blocked | None = None
         error: OSError | None = None
         for family, socktype, proto, _name, sockaddr in infos:
@@ -204,12 +333,16 @@ class Guard:
             except Blocked as exc:
                 blocked = exc
                 continue
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                error = error if isinstance(error, TimeoutError) else TimeoutError(f"connecting to {host}")
+                break
             sock = socket.socket(family, socktype, proto)
             try:
                 for option in socket_options or ():
                     sock.setsockopt(*option)
-                if timeout is not socket._GLOBAL_DEFAULT_TIMEOUT:  # type: ignore[attr-defined]
-                    sock.settimeout(timeout)
+                if remaining is not None:
+                    sock.settimeout(remaining)
                 if source_address:
                     sock.bind(source_address)
                 sock.connect(sockaddr)
@@ -225,56 +358,126 @@ class Guard:
 
 
 def _guarded(connection_cls: type, guard: Guard) -> type:
-    """A urllib3 connection class that connects through `guard`."""
+    """A urllib3 connection class that connects through `guard`, within the deadline of
+    the request being sent (lookup, connect, TLS handshake), watched until it is back in the pool."""
+    tls = issubclass(connection_cls, urllib3.connection.HTTPSConnection)
 
     def _new_conn(self):
-        _fresh.value = True
+        """A socket connected through the guard, with what is left of the deadline."""
+        _local.fresh = True
+        deadline = getattr(_local, "deadline", None)
+        if deadline is None and isinstance(self.timeout, int | float):
+            deadline = time.monotonic() + self.timeout
         try:
-            sock = guard.connect(
-                (self._dns_host, self.port), self.timeout, self.source_address, self.socket_options
-            )
+            _local.step = "resolve"
+            infos = guard.lookup(self._dns_host, self.port, deadline)
+            _local.step = "connect"
+            sock = guard.open(self._dns_host, infos, deadline, self.source_address, self.socket_options)
         except socket.gaierror as exc:
             raise urllib3.exceptions.NameResolutionError(self.host, self, exc) from exc
         except TimeoutError as exc:
             raise urllib3.exceptions.ConnectTimeoutError(
-                self, f"Connection to {self.host} timed out. (connect timeout={self.timeout})"
+                self, f"Connection to {self.host} timed out. ({exc})"
             ) from exc
         except OSError as exc:
             raise urllib3.exceptions.NewConnectionError(
                 self, f"Failed to establish a new connection: {exc}"
             ) from exc
+        if deadline is not None:
+            # The TLS handshake gets what is left, not a timeout of its own (the ssl
+            # module holds it to that in total, however the server trickles).
+            sock.settimeout(max(0.001, deadline - time.monotonic()))
+        _local.step = "tls" if tls else "headers"
         return sock
 
-    def getresponse(self, *args, **kwargs):
-        # A per-read timeout does not bound a server that sends its headers a line
-        # at a time; at the deadline, the watchdog cuts the connection.
-        deadline = getattr(_deadline, "value", None)
-        watchdog = None
-        if deadline is not None:
-            watchdog = threading.Timer(max(0.0, deadline - time.monotonic()), _cut, (self,))
-            watchdog.daemon = True
-            watchdog.start()
-        try:
-            return connection_cls.getresponse(self, *args, **kwargs)
-        finally:
-            if watchdog is not None:
-                watchdog.cancel()
+    def connect(self):
+        """Connect (and for HTTPS, handshake); from here on the watchdog bounds the exchange."""
+        connection_cls.connect(self)
+        _local.step = "headers"
+        _watch(self)
+
+    def request(self, *args, **kwargs):
+        """Send the request; a pooled connection is watched from here on."""
+        if self.sock is not None:  # a pooled connection; a new one is watched once connected
+            _watch(self)
+        return connection_cls.request(self, *args, **kwargs)
 
     return type(
         f"Guarded{connection_cls.__name__}",
         (connection_cls,),
-        {"_new_conn": _new_conn, "getresponse": getresponse},
+        {"_new_conn": _new_conn, "connect": connect, "request": request},
     )
 
 
-def _cut(connection) -> None:
-    """Shut the connection's socket down, so that a blocked read returns at once."""
-    sock = getattr(connection, "sock", None)
+def _watch(connection) -> None:
+    """Have this thread's request's watchdog cut `connection` at the deadline."""
+    watchdog = getattr(_local, "watchdog", None)
+    if watchdog is not None:
+        watchdog.watch(connection)
+
+
+class _Watchdog:
+    """At the deadline, shuts the watched connection's socket down, so a blocked read returns.
+
+    A per-read timeout does not bound a server that sends its headers a line at a time.
+    A connection is watched only while this request uses it, and unwatched (under the
+    lock) before it goes back to the pool, so a late cut never hits another request.
+    """
+
+    def __init__(self, deadline: float):
+        self._lock = threading.Lock()
+        self._connection: object | None = None
+        self._sock: socket.socket | None = None
+        self._expired = False
+        self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def watch(self, connection) -> None:
+        """Cut this connection at the deadline (at once if it has passed)."""
+        with self._lock:
+            # Its socket now, not `connection.sock` at the deadline: by then the connection
+            # may have been closed and reconnected for someone else's request.
+            self._connection, self._sock = connection, connection.sock
+            if self._expired:
+                _shut(self._sock)
+
+    def unwatch(self, connection) -> None:
+        """The connection is going back to the pool: leave it alone from now on."""
+        with self._lock:
+            if connection is self._connection:
+                self._connection = self._sock = None
+
+    def stop(self) -> None:
+        """The request is over; after this returns, nothing is cut."""
+        self._timer.cancel()
+        with self._lock:
+            self._connection = self._sock = None
+
+    def _expire(self) -> None:
+        """The deadline: cut what is watched now, and anything watched from now on."""
+        with self._lock:
+            self._expired = True
+            _shut(self._sock)
+
+
+def _shut(sock: socket.socket | None) -> None:
+    """Shut a socket down for both directions; a blocked read on it returns at once."""
     if sock is not None:
         try:
             socket.socket.shutdown(sock, socket.SHUT_RDWR)  # the plain socket's, also under TLS
         except OSError:
             pass
+
+
+class _UnwatchedInPool:
+    """A pool that unwatches a connection before taking it back (see _Watchdog)."""
+
+    def _put_conn(self, conn) -> None:
+        watchdog = getattr(_local, "watchdog", None)
+        if watchdog is not None and conn is not None:
+            watchdog.unwatch(conn)
+        super()._put_conn(conn)  # type: ignore[misc]
 
 
 class _QuietInsecureHTTPSPool(urllib3.HTTPSConnectionPool):
@@ -302,12 +505,12 @@ class _PolicyAdapter(HTTPAdapter):
         self.poolmanager.pool_classes_by_scheme = {
             "http": type(
                 "GuardedHTTPPool",
-                (urllib3.HTTPConnectionPool,),
+                (_UnwatchedInPool, urllib3.HTTPConnectionPool),
                 {"ConnectionCls": _guarded(urllib3.connection.HTTPConnection, self._guard)},
             ),
             "https": type(
                 "GuardedHTTPSPool",
-                (https_pool,),
+                (_UnwatchedInPool, https_pool),
                 {"ConnectionCls": _guarded(urllib3.connection.HTTPSConnection, self._guard)},
             ),
         }
@@ -364,12 +567,16 @@ class Outbound:
         data: dict[str, str] | None,
         secrets: tuple[str, ...],
         insecure: bool = False,
+        timeout: float | None = None,
     ) -> Exchange:
         """Send one request; return the exchange, or raise OutboundError.
 
-        The whole exchange — connecting, the response's headers, its body — ends
-        within the policy's timeout, however slowly the server sends.
+        The whole exchange — resolving the host, connecting, the TLS handshake, the
+        response's headers, its body — ends within the policy's timeout (or `timeout`,
+        when shorter: what is left of a step made of several requests), however slowly
+        the resolver answers or the server sends.
         """
+        limit = self.policy.timeout if timeout is None else min(timeout, self.policy.timeout)
         insecure = insecure and self.insecure_session is not None
         session = self.insecure_session if insecure else self.session
         assert session is not None
@@ -401,22 +608,24 @@ class Outbound:
             ),
         )
         start = time.monotonic()
-        deadline = start + self.policy.timeout
-        _deadline.value = deadline  # read by the connection's watchdog (see _guarded)
+        deadline = start + limit
+        watchdog = _Watchdog(deadline)
+        _local.deadline, _local.watchdog = deadline, watchdog  # for the connection (see _guarded)
         try:
             for attempt in (1, 2):
-                _fresh.value = False  # set when this attempt opens a new connection
-                phase = "headers"
+                _local.fresh = False  # set when this attempt opens a new connection
+                _local.step = "headers"  # moved back to resolve, connect, tls if it does
                 try:
                     self.guard.check_target(url)
+                    remaining = max(0.001, deadline - time.monotonic())
                     response = session.send(
                         prepared,
-                        timeout=(self.policy.timeout, self.policy.timeout),
+                        timeout=(remaining, remaining),
                         stream=True,
                         allow_redirects=False,  # a 3xx is a result to show, not to follow
                         verify=not insecure,
                     )
-                    phase = "body"
+                    _local.step = "body"
                     try:
                         body, truncated = _read_capped(response, self.policy.max_response_bytes, deadline)
                     finally:
@@ -430,17 +639,19 @@ class Outbound:
                         str(exc),
                     ) from None
                 except Exception as exc:  # every transport failure becomes one of our kinds
-                    error = _classify(exc, exchange, phase, self.policy.timeout)
+                    step = _local.step
+                    error = _classify(exc, exchange, step, limit)
                     if error.kind != "timeout" and time.monotonic() >= deadline - 0.05:  # the watchdog cut it
-                        error = _classify(TimeoutError(error.detail), exchange, phase, self.policy.timeout)
+                        error = _classify(TimeoutError(error.detail), exchange, step, limit)
                     # A pooled connection that the server closed while idle fails before any
                     # answer: send once more on a new connection, as browsers do.
-                    stale = attempt == 1 and phase == "headers" and not _fresh.value
+                    stale = attempt == 1 and step == "headers" and not _local.fresh
                     if stale and error.kind in ("reset", "tls", "network") and time.monotonic() < deadline:
                         continue
                     raise error from None
         finally:
-            _deadline.value = None
+            watchdog.stop()
+            _local.deadline = _local.watchdog = None
         elapsed = (time.monotonic() - start) * 1000
         raw_headers = response.raw.headers
         recorded_response = RecordedResponse(
@@ -495,10 +706,21 @@ def _read_capped(response: requests.Response, limit: int, deadline: float) -> tu
             return b"".join(chunks)[:limit], True
 
 
-def _classify(exc: Exception, exchange: Exchange, phase: str, timeout: float) -> OutboundError:
+#: What a timeout means, by the step the request had reached (see send).
+TIMEOUT_MESSAGES = {
+    "resolve": "Resolving the host name timed out: no answer within {timeout:g} s.",
+    "connect": "Connecting to the server timed out: no connection within {timeout:g} s.",
+    "tls": "The server accepted the connection but the TLS handshake did not finish within {timeout:g} s.",
+    "headers": "The server accepted the connection but did not answer within {timeout:g} s.",
+    "body": "The server started answering but did not finish within {timeout:g} s.",
+}
+
+
+def _classify(exc: Exception, exchange: Exchange, step: str, timeout: float) -> OutboundError:
     """Turn a transport exception into one of our kinds with a plain message.
 
-    `phase` is "headers" until the status line and headers are in, then "body".
+    `step` is how far the request got: resolve, connect, tls, headers (until the
+    status line and headers are in), body.
     """
     text = f"{type(exc).__name__}: {exc}"
     lowered = text.lower()
@@ -506,13 +728,9 @@ def _classify(exc: Exception, exchange: Exchange, phase: str, timeout: float) ->
     def error(kind: str, message: str) -> OutboundError:
         return OutboundError(kind, message, exchange, text)
 
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return error("timeout", "Connecting to the server timed out.")
-    if isinstance(exc, (requests.exceptions.ReadTimeout, TimeoutError, urllib3.exceptions.ReadTimeoutError)):
-        if phase == "body":
-            return error("timeout", f"The server started answering but did not finish within {timeout:g} s.")
+    if isinstance(exc, (requests.exceptions.Timeout, TimeoutError, urllib3.exceptions.TimeoutError)):
         return error(
-            "timeout", f"The server accepted the connection but did not answer within {timeout:g} s."
+            "timeout", TIMEOUT_MESSAGES.get(step, TIMEOUT_MESSAGES["headers"]).format(timeout=timeout)
         )
     if isinstance(exc, (requests.exceptions.SSLError, ssl.SSLError)):
         return error("tls", "The TLS connection could not be set up.")

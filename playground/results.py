@@ -350,13 +350,57 @@ def read_introspection_response(exchange: Exchange) -> Outcome:
     return read_response(exchange, INTROSPECTION_RESPONSE)
 
 
+@dataclass
+class Revocation(Outcome):
+    """A revocation's outcome; `caution` when a 200 does not look like an OAuth server's."""
+
+    caution: Problem | None = None
+
+
+def revocation_caution(exchange: Exchange) -> Problem | None:
+    """Why a 200 from a revocation endpoint may not be one, or None when it looks right.
+
+    RFC 7009 §2.2 lets the client ignore the body of a 200, so an empty body or any
+    JSON is fine; an HTML page, a body cut at the size cap or broken JSON is what a
+    login page, a console or a proxy sends, and then "revoked" may not be true.
+    """
+    response = exchange.response
+    if response is None or response.status != 200:
+        return None
+    content_type = (response.header("Content-Type") or "").lower()
+    if response.truncated:
+        what = "an answer larger than PLAYGROUND_MAX_RESPONSE_BYTES (cut there)"
+    elif not response.body.strip():
+        return None
+    elif "html" in content_type or response.body.lstrip()[:15].lower().startswith((b"<!doctype", b"<html")):
+        what = "an HTML page"
+    elif "json" in content_type and exchange.json() is None:
+        what = "a body that claims to be JSON but is not valid JSON"
+    else:
+        return None
+    return Problem(
+        "This answer does not look like an OAuth server's: check the revocation endpoint URL.",
+        f"HTTP 200 from {exchange.request.url} with {what}, Content-Type: {content_type or '(none)'}",
+        [
+            "RFC 7009 §2.2: a revocation endpoint answers 200 with an empty body (or JSON the client "
+            "may ignore). A web page at this URL (a login page, a console, a proxy's page) also answers "
+            "200 without revoking anything.",
+            "Check the URL against the server's discovery document (revocation_endpoint), then press "
+            "Get TokenInfo: a revoked token is inactive.",
+        ],
+    )
+
+
 def read_revocation_response(exchange: Exchange) -> Outcome:
-    """RFC 7009 §2.2: 200 means revoked (or never valid: the server need not say); else why not."""
+    """RFC 7009 §2.2: 200 means revoked (or never valid: the server need not say); else why not.
+
+    A 200 that does not look like an OAuth server's stays "revoked", with a caution.
+    """
     response = exchange.response
     status = response.status if response else 0
     data = exchange.json()
     if status == 200:
-        return Outcome(exchange, data={})
+        return Revocation(exchange, data={}, caution=revocation_caution(exchange))
     if status == 503 and isinstance(data, dict) and data.get("error") == "unsupported_token_type":
         return Outcome(exchange, error=_oauth_error(exchange, TOKEN_RESPONSE))
     if isinstance(data, dict) and isinstance(data.get("error"), str) and status >= 400:

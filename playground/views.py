@@ -15,7 +15,7 @@ from wtforms import SelectChoice
 from . import client, discovery, results, servers, tokens
 from .exchange import Exchange
 from .forms import TRANSCRIPT, FlowForm
-from .outbound import Outbound, OutboundError, Policy
+from .outbound import Outbound, OutboundError, Policy, parse_allowed_hosts
 
 bp = Blueprint("playground", __name__)
 csrf = CSRFProtect()
@@ -302,14 +302,18 @@ def expired_form(error: CSRFError):
 
 def init_app(app: Flask) -> None:
     """Register the pages, CSRF protection and the outbound policy."""
+    from . import ConfigError
+
     allowed = app.config["ALLOWED_HOSTS"]
-    if isinstance(allowed, str):
-        allowed = allowed.replace(",", " ").split()
+    try:
+        allowed = parse_allowed_hosts(allowed if isinstance(allowed, str) else " ".join(allowed))
+    except ValueError as exc:
+        raise ConfigError(f"PLAYGROUND_ALLOWED_HOSTS: {exc}") from None
     policy = Policy(
         timeout=float(app.config["TIMEOUT"]),
         max_response_bytes=int(app.config["MAX_RESPONSE_BYTES"]),
         ca_bundle=app.config["CA_BUNDLE"] or None,
-        allowed_hosts=tuple(allowed),
+        allowed_hosts=allowed,
         block_private_networks=app.config["BLOCK_PRIVATE_NETWORKS"],
         allow_insecure_tls=app.config["ALLOW_INSECURE_TLS"],
     )
@@ -318,8 +322,6 @@ def init_app(app: Flask) -> None:
     try:
         outbound_policy = Outbound(policy, resolver)
     except ValueError as exc:  # an unreadable CA bundle
-        from . import ConfigError
-
         raise ConfigError(f"PLAYGROUND_CA_BUNDLE: {exc}") from None
     state = {
         "outbound": outbound_policy,

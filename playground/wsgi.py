@@ -84,6 +84,11 @@ def serve(
         "when_ready": when_ready,
         "graceful_timeout": 5,
         "timeout": 120,
+        # Idle keep-alive connections stay open 75 s (nginx's default; browsers keep theirs
+        # longer), not gunicorn's 2 s: a person clicks again after seconds, not milliseconds,
+        # and each reused connection saves a TCP and TLS handshake. Behind a load balancer,
+        # this must outlast the balancer's own idle timeout (60 s on AWS ALB).
+        "keepalive": 75,
         "loglevel": "warning",
     }
     if certfile:

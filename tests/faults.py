@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from requests.structures import CaseInsensitiveDict
 
-__all__ = ["KINDS", "Request", "misbehaving_server", "requests_seen", "tls_cert_path"]
+__all__ = ["KINDS", "Request", "black_holes", "misbehaving_server", "requests_seen", "tls_cert_path"]
 
 # The token a well-behaved token endpoint would return ("slow", TLS kinds, default of "json").
 TOKEN = {"access_token": "slow-token", "token_type": "Bearer", "expires_in": 3600}
@@ -718,3 +718,46 @@ def misbehaving_server(kind: str, **options: Any) -> Iterator[str]:
             yield url
         finally:
             server.record.running = False
+
+
+# --- Addresses where connecting hangs ----------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def black_holes(count: int = 1) -> Iterator[tuple[list[str], int]]:
+    """Yields `count` loopback addresses (127.0.0.2, 127.0.0.3, ...) and one port where a connect hangs,
+    as at a host whose firewall drops packets: no answer, no refusal, until the caller's timeout.
+
+    Each address has a listener that never accepts, with a backlog of 0 already filled by a couple of
+    connects of our own, so the kernel drops further SYNs (and the client resends them, unanswered).
+    Nothing leaves the machine. Everything is closed on exit.
+    """
+    addresses = [f"127.0.0.{2 + i}" for i in range(count)]
+    with contextlib.ExitStack() as stack:
+        for _attempt in range(20):  # another process may hold the port on one of the addresses
+            listeners: list[socket.socket] = []
+            try:
+                port = 0
+                for address in addresses:
+                    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                    listeners.append(listener)
+                    listener.bind((address, port))
+                    listener.listen(0)
+                    port = listener.getsockname()[1]
+                break
+            except OSError:
+                for listener in listeners:
+                    listener.close()
+        else:
+            raise OSError(f"no port free on all of {addresses}")
+        for listener in listeners:
+            stack.callback(listener.close)
+        for address in addresses:
+            for _ in range(2):  # the first fills the accept queue; the second waits in SYN-SENT
+                filler = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                stack.callback(filler.close)
+                filler.setblocking(False)
+                with contextlib.suppress(BlockingIOError):
+                    filler.connect((address, port))
+        time.sleep(0.05)  # let the first handshakes complete
+        yield addresses, port

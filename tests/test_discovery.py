@@ -6,10 +6,12 @@ import contextlib
 import http.server
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 
 import pytest
 
+from playground import create_app
 from playground.client import discovery_urls, issuer_of
 
 from .faults import misbehaving_server, requests_seen
@@ -230,3 +232,14 @@ def test_unreachable_server_stops_at_the_first_attempt(test_client):
 def test_discovery_needs_a_url(test_client):
     response = discover(test_client, "not a url")
     assert response.status_code == 400
+
+
+def test_all_the_locations_together_keep_within_the_timeout():
+    # Each location answers within the timeout, but six of them would not.
+    app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False, "TIMEOUT": 2})
+    with misbehaving_server("slow", delay=0.8) as url:
+        started = time.monotonic()
+        body = text(discover(app.test_client(), url + "/realm"))
+        took = time.monotonic() - started
+    assert took < 2 + 2
+    assert "Discovery stopped after 2 s." in body

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from .faults import KINDS, misbehaving_server, requests_seen, tls_cert_path
+from .faults import KINDS, black_holes, misbehaving_server, requests_seen, tls_cert_path
 
 TIMEOUT = (2, 1)  # (connect, read): short, so a misbehaving server costs a test about a second.
 TOKEN = {"access_token": "slow-token", "token_type": "Bearer", "expires_in": 3600}
@@ -364,3 +364,15 @@ def test_requests_seen_of_an_unknown_url_is_an_error():
     with misbehaving_server("html") as url:
         with pytest.raises(LookupError):
             tls_cert_path(url)
+
+
+def test_black_holes_make_a_connect_hang_until_its_timeout():
+    with black_holes(2) as (addresses, port):
+        assert addresses == ["127.0.0.2", "127.0.0.3"]
+        for address in addresses:
+            started = time.monotonic()
+            with pytest.raises(TimeoutError):
+                socket.create_connection((address, port), timeout=0.5)
+            assert 0.4 < time.monotonic() - started < 1.5
+    with pytest.raises(ConnectionRefusedError):  # closed on exit
+        socket.create_connection((addresses[0], port), timeout=2)

@@ -265,6 +265,8 @@ def test_settings_are_taken_as_strings(monkeypatch):
         ("MAX_RESPONSE_BYTES", "1.5x", "PLAYGROUND_MAX_RESPONSE_BYTES must be a number"),
         ("BLOCK_PRIVATE_NETWORKS", "maybe", "PLAYGROUND_BLOCK_PRIVATE_NETWORKS must be true or false"),
         ("CA_BUNDLE", "/nonexistent.pem", "PLAYGROUND_CA_BUNDLE"),
+        ("ALLOWED_HOSTS", "https://idp.example.com", "PLAYGROUND_ALLOWED_HOSTS: 'https://idp.example.com'"),
+        ("ALLOWED_HOSTS", "localhost:abc", "PLAYGROUND_ALLOWED_HOSTS: 'localhost:abc'"),
     ],
 )
 def test_bad_settings_fail_at_start_with_their_name(monkeypatch, name, value, message):
