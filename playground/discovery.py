@@ -89,7 +89,8 @@ def discover(outbound: Outbound, given: str, insecure: bool = False) -> Discover
     server used before must never receive this server's tokens and secrets.
     """
     result = Discovery(given=given)
-    mismatched: Outcome | None = None
+    mismatched: Outcome | None = None  # the last document for another issuer, and that issuer
+    mismatched_issuer: Any = None
     # All the locations together get the policy's timeout, as one request would.
     deadline = time.monotonic() + outbound.policy.timeout
     too_slow = Problem(
@@ -133,15 +134,16 @@ def discover(outbound: Outbound, given: str, insecure: bool = False) -> Discover
                 else f"The document at {url} names no issuer, which RFC 8414 §2 requires."
             )
             mismatched = Outcome(exchange, problem=Problem("Metadata for another issuer: not used.", detail))
+            mismatched_issuer = named
             result.attempts.append(mismatched)
             continue
         result.attempts.append(Outcome(exchange, problem=Problem(f"No metadata here (HTTP {status}).", url)))
     if result.metadata is None:
-        if mismatched is not None:
-            named = mismatched.exchange.json().get("issuer") if mismatched.exchange else None
+        if mismatched is not None and mismatched.problem is not None:
+            named = mismatched_issuer
             result.problem = Problem(
                 "Metadata found, but only for another issuer.",
-                mismatched.problem.detail if mismatched.problem else "",
+                mismatched.problem.detail,
                 [
                     f"If {named!r} is the server you mean, enter it as the issuer and click Discover again."
                     if isinstance(named, str) and named

@@ -279,15 +279,6 @@ class Guard:
                             "PLAYGROUND_BLOCK_PRIVATE_NETWORKS."
                         )
 
-    def connect(self, address: tuple[str, int], timeout, source_address=None, socket_options=None):
-        """Resolve, check every address, and connect to an allowed one, all within `timeout`
-        (if it is a number): the check is on the address used, so a DNS answer that changes
-        in between (rebinding) cannot slip past it."""
-        bounded = isinstance(timeout, int | float)
-        deadline = time.monotonic() + timeout if bounded else None
-        infos = self.lookup(address[0], address[1], deadline)
-        return self.open(address[0], infos, deadline, source_address, socket_options)
-
     def lookup(self, host: str, port: int, deadline: float | None) -> list:
         """The resolver's answer, or TimeoutError at the deadline.
 
@@ -324,7 +315,9 @@ class Guard:
 
     def open(self, host: str, infos: list, deadline: float | None, source_address=None, socket_options=None):
         """Connect to the first allowed address that answers; each try gets what is left
-        until the deadline, and none starts after it."""
+        until the deadline, and none starts after it. Every address is checked here, the
+        one actually connected to, so a DNS answer that changes in between (rebinding)
+        cannot slip past the check."""
         blocked: Blocked | None = None
         error: OSError | None = None
         for family, socktype, proto, _name, sockaddr in infos:

@@ -536,12 +536,13 @@ def test_lookup_and_tls_handshake_share_one_deadline(loopback_only):
     assert f"the TLS handshake did not finish within {DEADLINE:g} s" in body
 
 
-def test_guard_connect_alone_keeps_to_its_timeout():
+def test_guard_lookup_and_open_alone_keep_to_their_deadline():
     with black_holes(3) as (addresses, port):
         guard = Guard(Policy(), resolve=fake_dns({"firewalled.test": addresses}))
         started = time.monotonic()
+        deadline = started + 1.0
         with pytest.raises(TimeoutError):
-            guard.connect(("firewalled.test", port), 1.0)
+            guard.open("firewalled.test", guard.lookup("firewalled.test", port, deadline), deadline)
     assert time.monotonic() - started < 1.5
 
 
