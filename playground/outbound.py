@@ -118,29 +118,105 @@ class OutboundError(Exception):
         self.detail = detail
 
 
+@dataclass(frozen=True)
+class Target:
+    """Where a URL sends a request: scheme, host (lower-case, IPv6 without brackets) and port."""
+
+    scheme: str
+    host: str
+    port: int
+
+
+class BadURL(ValueError):
+    """A URL the playground will not send to; the message says why, for the person."""
+
+
+#: RFC 3986 §3.2.2 reg-name, narrowed to what no parser reads two ways: ASCII letters,
+#: digits, '-', '.', '_'. A host with anything else (a backslash, '%', full-width digits or
+#: dots, other Unicode) is refused rather than guessed at: urllib.parse, urllib3 and browsers
+#: each read such hosts differently (WHATWG turns '\\' into '/', urllib3 ends the host there
+#: and decodes '%31' to '1', IDNA maps '．' to '.').
+_HOST_SYNTAX = re.compile(r"[A-Za-z0-9._-]+")
+#: WHATWG URL §3.5: a host whose last label is a number is an IPv4 address. Short and
+#: octal or hex forms (127.1, 0x7f.1, 017.0.0.1, 2130706433) connect to an address that
+#: the text does not show, so only the four-decimal form is taken.
+_NUMERIC_LABEL = re.compile(r"(0x[0-9a-f]*|[0-9]+)", re.I)
+
+
+def parse_target(url: str) -> Target:
+    """The request target of `url`, as urllib3 (which requests connects with) reads it.
+
+    BadURL when the URL is not one the playground sends to: not http(s), credentials in
+    it, a host outside the syntax above, or parsers that disagree on its host or port.
+    """
+    if any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in url):
+        raise BadURL("The URL must not contain spaces, tabs, line breaks or control characters.")
+    if "\\" in url:
+        # WHATWG URL §4.4: in http(s) URLs a backslash is read as '/'; urllib3 ends the host there.
+        raise BadURL("The URL must not contain a backslash (\\): write / (or %5C in a path).")
+    try:
+        parts = urlsplit(url)
+        split_port = parts.port  # raises ValueError on a bad port
+    except ValueError:
+        raise BadURL("The URL is not valid.") from None
+    if parts.scheme not in ("http", "https"):
+        raise BadURL("Only http:// and https:// URLs can be called.")
+    if "@" in parts.netloc:
+        # Credentials in a URL end up in logs and histories; use the form's fields.
+        raise BadURL("The URL must not contain a user name or password (user:pass@host).")
+    if not parts.hostname:
+        raise BadURL("The URL has no host name.")
+    bracketed = parts.netloc.startswith("[")
+    if bracketed:
+        try:
+            ipaddress.IPv6Address(parts.hostname)
+        except ValueError:
+            raise BadURL("The address in brackets is not an IPv6 address.") from None
+        if "%" in parts.hostname:  # RFC 6874 zone IDs name a local interface, not an address to call
+            raise BadURL("The address in brackets is not an IPv6 address to call: it names a zone (%).")
+    elif not _HOST_SYNTAX.fullmatch(parts.hostname):
+        raise BadURL(
+            f"The host name {parts.hostname!r} may hold only letters, digits, '-', '.' and '_' "
+            "(or be an IPv6 address in brackets); write an international name in its xn-- form."
+        )
+    try:
+        sent = urllib3.util.parse_url(url)
+    except (urllib3.exceptions.LocationParseError, ValueError, UnicodeError):
+        raise BadURL("The URL is not valid.") from None
+    host = (sent.host or "").lower()
+    if bracketed:
+        host = host.removeprefix("[").removesuffix("]")
+    if sent.scheme != parts.scheme or host != parts.hostname or sent.port != split_port:
+        raise BadURL("The URL reads differently to different URL parsers: write its host and port plainly.")
+    if split_port == 0:
+        raise BadURL("The URL's port must be between 1 and 65535.")
+    if not bracketed:
+        labels = host.rstrip(".").split(".")
+        # RFC 1035 §2.3.4: labels of 1 to 63 octets, names up to 253.
+        if len(host) > 253 or any(not 0 < len(label) <= 63 for label in labels):
+            raise BadURL(
+                "The host name is not valid: it has an empty part (..) or a part over 63 characters."
+            )
+        if _NUMERIC_LABEL.fullmatch(labels[-1]) and not _canonical_ipv4(host.rstrip(".")):
+            raise BadURL(
+                f"{host} would be read as an IPv4 address: write it as four decimal numbers, e.g. 127.0.0.1."
+            )
+    return Target(parts.scheme, host, split_port or (443 if parts.scheme == "https" else 80))
+
+
+def _canonical_ipv4(host: str) -> bool:
+    try:
+        return str(ipaddress.IPv4Address(host)) == host
+    except ValueError:
+        return False
+
+
 def check_url(url: str) -> str | None:
     """Why `url` may not be called, or None when it may (form of the URL only)."""
     try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError:
-        return "The URL is not valid."
-    if parts.scheme not in ("http", "https"):
-        return "Only http:// and https:// URLs can be called."
-    if not parts.hostname:
-        return "The URL has no host name."
-    if parts.port == 0:
-        return "The URL's port must be between 1 and 65535."
-    if not _is_ip(parts.hostname):
-        labels = parts.hostname.rstrip(".").split(".")
-        # RFC 1035 §2.3.4: labels of 1 to 63 octets, names up to 253.
-        if len(parts.hostname) > 253 or any(not 0 < len(label) <= 63 for label in labels):
-            return "The host name is not valid: it has an empty part (..) or a part over 63 characters."
-    if parts.username is not None or parts.password is not None:
-        # Credentials in a URL end up in logs and histories; use the form's fields.
-        return "The URL must not contain a user name or password (user:pass@host)."
-    if any(c in url for c in "\r\n\t "):
-        return "The URL must not contain spaces or line breaks."
+        parse_target(url)
+    except BadURL as exc:
+        return str(exc)
     return None
 
 
@@ -251,10 +327,17 @@ class Guard:
         self.resolve = resolve
 
     def check_target(self, url: str) -> None:
-        """Host-level rules, before any connection: metadata names and the allow-list."""
-        parts = urlsplit(url)
-        host = (parts.hostname or "").rstrip(".").lower()
-        port = parts.port or (443 if parts.scheme == "https" else 80)
+        """Host-level rules, before any connection: the URL's syntax, metadata names and the
+        allow-list, on the host and port urllib3 will connect to."""
+        try:
+            target = parse_target(url)
+        except BadURL as exc:
+            raise Blocked(str(exc)) from None
+        self.check_host(target.host, target.port)
+
+    def check_host(self, host: str, port: int) -> None:
+        """Metadata names and the allow-list for a host (IPv6 with or without brackets) and port."""
+        host = host.removeprefix("[").removesuffix("]").rstrip(".").lower()
         if host in METADATA_HOSTS:
             raise Blocked(f"{host} is a cloud metadata service, which the playground never calls.")
         allowed = self.policy.allowed_hosts
@@ -361,6 +444,9 @@ def _guarded(connection_cls: type, guard: Guard) -> type:
         deadline = getattr(_local, "deadline", None)
         if deadline is None and isinstance(self.timeout, int | float):
             deadline = time.monotonic() + self.timeout
+        # The last word on the target: the very host and port this connection resolves, whatever
+        # parsed the URL before (see parse_target). Blocked propagates as it is (see send).
+        guard.check_host(self._dns_host, self.port)
         try:
             _local.step = "resolve"
             infos = guard.lookup(self._dns_host, self.port, deadline)
@@ -594,6 +680,12 @@ class Outbound:
             prepared = session.prepare_request(requests.Request(method, url, headers=headers, data=data))
         except (requests.exceptions.RequestException, ValueError, UnicodeError) as exc:
             raise OutboundError("invalid_url", "The URL is not valid.", exchange, str(exc)) from None
+        # The checks below and the connection see the URL exactly as it will be sent.
+        sent_url = prepared.url or url
+        if check_url(sent_url) or parse_target(sent_url) != parse_target(url):
+            raise OutboundError(
+                "invalid_url", "The URL changes when it is prepared for sending: write it plainly.", exchange
+            )
         exchange = replace(
             exchange,
             request=RecordedRequest(
@@ -609,7 +701,7 @@ class Outbound:
                 _local.fresh = False  # set when this attempt opens a new connection
                 _local.step = "headers"  # moved back to resolve, connect, tls if it does
                 try:
-                    self.guard.check_target(url)
+                    self.guard.check_target(sent_url)
                     remaining = max(0.001, deadline - time.monotonic())
                     response = session.send(
                         prepared,
