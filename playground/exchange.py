@@ -7,15 +7,43 @@ response as text, and the same request as a `curl` command.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import html
 import json
 import shlex
 from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
+from urllib.parse import parse_qsl, quote, quote_plus, unquote_plus, urlsplit
 
 MASK = "••••••••"
-#: Form fields whose values are secrets wherever they appear.
-SECRET_FIELDS = frozenset({"client_secret", "password"})
+#: Form fields whose values are credentials wherever they appear: masked on screen until revealed.
+SECRET_FIELDS = frozenset(
+    {
+        "client_secret",  # RFC 6749 §2.3.1
+        "password",  # RFC 6749 §4.3.2
+        "client_assertion",  # RFC 7523 §2.2
+        "assertion",  # RFC 7523 §2.1
+        "code",  # RFC 6749 §4.1.3: short-lived, but whoever holds it with the verifier gets tokens
+        "code_verifier",  # RFC 7636 §4.5
+    }
+)
+#: Fields and JSON members that carry tokens: shown on the page (they are the result), masked in
+#: the copy meant for tickets, since a bearer token is a credential to whoever holds it (RFC 6750 §5.3).
+TOKEN_FIELDS = frozenset(
+    {
+        "access_token",
+        "refresh_token",
+        "id_token",
+        "token",  # RFC 7662 §2.1, RFC 7009 §2.1
+        "device_code",  # RFC 8628 §3.2
+        "subject_token",  # RFC 8693 §2.1
+        "actor_token",
+        "issued_token",
+    }
+)
+#: Headers whose value is a credential (RFC 9110 §11.6.2, §11.7.2).
+CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization"})
 #: Headers requests adds that say nothing about the OAuth call; left out of curl.
 CURL_SKIPPED_HEADERS = frozenset({"user-agent", "accept-encoding", "accept", "connection", "content-length"})
 DISPLAY_LIMIT = 100_000
@@ -50,6 +78,49 @@ def mask_values(value: Any, secrets: set[str]) -> Any:
     if isinstance(value, list):
         return [mask_values(v, secrets) for v in value]
     return MASK if isinstance(value, str) and value in secrets else value
+
+
+def string_members(value: Any, names: frozenset[str]) -> list[str]:
+    """The string values of the members called one of `names`, at any depth of a JSON value."""
+    found: list[str] = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Pairs):
+            found += [v for k, v in item if k in names and isinstance(v, str)]
+            stack += [v for _k, v in item]
+        elif isinstance(item, list):
+            stack += item
+    return found
+
+
+def encodings(secret: str) -> set[str]:
+    """The ways a secret may show up in an answer: as it is, URL-encoded either way (as it went
+    out in a form or a Basic header), HTML-escaped (an error page), JSON-escaped (a JSON echo)."""
+    return {
+        secret,
+        quote(secret, safe=""),
+        quote_plus(secret),
+        html.escape(secret),
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+        json.dumps(secret)[1:-1],
+    }
+
+
+def header_credentials(value: str) -> set[str]:
+    """What an Authorization value carries: its credentials part (the scheme stays readable), and
+    for Basic the decoded `user:password` and the password (RFC 7617 §2, as RFC 6749 §2.3.1 encodes it)."""
+    scheme, _, credentials = value.strip().partition(" ")
+    found = {credentials.strip()}
+    if scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, ValueError):
+            decoded = ""
+        user, sep, password = decoded.partition(":")
+        if sep:
+            found |= {decoded, password, unquote_plus(password)}
+    return {f for f in found if f}
 
 
 @dataclass(frozen=True)
@@ -122,16 +193,31 @@ class Exchange:
             return None
 
     # -- masking -------------------------------------------------------------
-    def masked(self) -> Exchange:
-        """A copy with credentials hidden: Authorization values, secret form fields,
-        JSON values equal to a secret, and any other appearance of a secret long
-        enough to find without garbling the text around it."""
-        secrets = {s for s in self.secrets if s}
+    def credentials(self, tokens: bool = False) -> set[str]:
+        """Every credential this request carried, however it went out: the secrets the caller
+        named, Authorization values (and what a Basic one decodes to), secret form fields; with
+        `tokens`, also the tokens sent and received."""
+        found = {s for s in self.secrets if s}
+        for name, value in self.request.headers:
+            if name.lower() in CREDENTIAL_HEADERS:
+                found |= header_credentials(value)
+        names = SECRET_FIELDS | TOKEN_FIELDS if tokens else SECRET_FIELDS
+        found |= {v for k, v in form_pairs(self.request.body) if k in names and v}
+        found |= {v for k, v in parse_qsl(urlsplit(self.request.url).query) if k in names and v}
+        if tokens:
+            found |= {v for v in string_members(self.json_pairs(), TOKEN_FIELDS) if v}
+        return found
+
+    def masked(self, tokens: bool = False) -> Exchange:
+        """A copy with credentials hidden wherever they appear, request and answer alike:
+        Authorization values, secret form fields, JSON values equal to a credential, and any
+        other appearance of one (in any encoding it may take) long enough to find without
+        garbling the text around it. With `tokens` (the copy for tickets), tokens too."""
+        secrets = self.credentials(tokens)
         variants = sorted(
-            {v for s in secrets if len(s) >= MIN_SCRUB for v in (s, quote(s, safe=""), quote_plus(s))},
-            key=len,
-            reverse=True,
+            {v for s in secrets if len(s) >= MIN_SCRUB for v in encodings(s)}, key=len, reverse=True
         )
+        fields = SECRET_FIELDS | TOKEN_FIELDS if tokens else SECRET_FIELDS
 
         def scrub(text: str) -> str:
             for value in variants:
@@ -139,22 +225,22 @@ class Exchange:
             return text
 
         def mask_header(name: str, value: str) -> tuple[str, str]:
-            if name.lower() in ("authorization", "proxy-authorization"):
+            if name.lower() in CREDENTIAL_HEADERS:
                 scheme, _, _credentials = value.partition(" ")
                 return name, f"{scheme} {MASK}"
             return name, scrub(value)
 
         request = replace(
             self.request,
-            url=scrub(self.request.url),
+            url=scrub(mask_query(self.request.url, fields)),
             headers=[mask_header(k, v) for k, v in self.request.headers],
-            body=scrub(mask_form_fields(self.request.body)),
+            body=scrub(mask_form_fields(self.request.body, fields)),
         )
         response = self.response
         if response is not None and secrets:
             body = response.text
             pairs = self.json_pairs()
-            if pairs is not None:  # a secret the server echoes back as a JSON value
+            if pairs is not None:  # a credential the server echoes back as a JSON value
                 body = dump_json(mask_values(pairs, secrets))
             response = replace(
                 response,
@@ -276,14 +362,26 @@ def _fenced(text: str, lang: str) -> str:
     return f"{fence}{lang}\n{text}\n{fence}"
 
 
-def mask_form_fields(body: str) -> str:
-    """Mask the values of secret fields in a form-urlencoded body."""
+def form_pairs(body: str) -> list[tuple[str, str]]:
+    """The fields of a form-urlencoded body, or none when it is not one."""
     if not body or "=" not in body:
-        return body
+        return []
     try:
-        pairs = parse_qsl(body, keep_blank_values=True, strict_parsing=True)
+        return parse_qsl(body, keep_blank_values=True, strict_parsing=True)
     except ValueError:
+        return []
+
+
+def mask_form_fields(body: str, fields: frozenset[str] = SECRET_FIELDS) -> str:
+    """Mask the values of the named fields in a form-urlencoded body."""
+    pairs = form_pairs(body)
+    if not any(k in fields for k, _ in pairs):
         return body
-    if not any(k in SECRET_FIELDS for k, _ in pairs):
-        return body
-    return "&".join(f"{quote_plus(k)}={MASK if k in SECRET_FIELDS else quote_plus(v)}" for k, v in pairs)
+    return "&".join(f"{quote_plus(k)}={MASK if k in fields else quote_plus(v)}" for k, v in pairs)
+
+
+def mask_query(url: str, fields: frozenset[str] = SECRET_FIELDS) -> str:
+    """Mask the values of the named parameters in a URL's query (a callback's `code`, say)."""
+    parts = urlsplit(url)
+    masked = mask_form_fields(parts.query, fields)
+    return url if masked == parts.query else parts._replace(query=masked).geturl()

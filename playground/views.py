@@ -81,14 +81,15 @@ def call(send: Callable[[], results.Outcome]) -> results.Outcome:
 def record(form: FlowForm, exchange: Exchange | None, title: str) -> None:
     """Add the exchange to the transcript the form carries (masked, and as revealed).
 
-    The masked copy, the one for tickets, hides the access token too: a bearer token
-    is a credential to whoever holds it (RFC 6750 §5.3).
+    The masked copy, the one for tickets, hides every token too (access, refresh, ID: a
+    bearer token is a credential to whoever holds it, RFC 6750 §5.3).
     """
     if exchange is None:
         return
     stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
     token = form.value("access_token")
-    masked = replace(exchange, secrets=(*exchange.secrets, token) if token else exchange.secrets).masked()
+    masked = replace(exchange, secrets=(*exchange.secrets, token) if token else exchange.secrets)
+    masked = masked.masked(tokens=True)
     for name, shown in (("transcript", masked), ("transcript_revealed", exchange)):
         text = (form[name].data or "") + shown.markdown(f"{title} ({stamp})") + "\n"
         if len(text) > TRANSCRIPT:  # keep the latest steps

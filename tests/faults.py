@@ -42,7 +42,7 @@ HTML_PAGE = (
 )
 INVALID_JSON = b'{"access_token": "abc", oops'
 DEFAULT_LOCATION = "http://169.254.169.254/latest/meta-data/"
-OPTIONS = frozenset({"delay", "size", "location", "status", "body", "headers", "depth"})
+OPTIONS = frozenset({"delay", "size", "location", "status", "body", "headers", "depth", "format"})
 
 MAX_HEADER_BYTES = 64 * 1024
 # Generous bound on a request body, so a runaway client cannot make a test eat all memory.
@@ -254,6 +254,7 @@ class _Context:
     sock: socket.socket
     stop: threading.Event
     options: dict[str, Any]
+    request: Request | None = None
 
 
 def _json_bytes(value: Any) -> bytes:
@@ -395,6 +396,28 @@ def _do_json(ctx: _Context) -> None:
     _respond(ctx.sock, int(ctx.options.get("status", 200)), headers, body)
 
 
+def _do_echo(ctx: _Context) -> None:
+    """Echo the request back, as httpbin's /anything does (format "json", the default) or as an
+    error page that prints what it got ("text"); `status` 401 unless given."""
+    request = ctx.request
+    assert request is not None
+    status = int(ctx.options.get("status", 401))
+    if ctx.options.get("format", "json") == "text":
+        lines = [f"{request.method} {request.path}", *(f"{k}: {v}" for k, v in request.headers.items())]
+        page = "<html><body><h1>Bad request</h1><pre>" + "\n".join(lines) + "\n\n"
+        page += request.body.decode("utf-8", "replace") + "</pre></body></html>"
+        _respond(ctx.sock, status, {"Content-Type": "text/html"}, page.encode("utf-8"))
+        return
+    authorization = request.headers.get("Authorization", "")
+    body = {
+        "error": "invalid_client",
+        "error_description": f"Rejected Authorization: {authorization}",
+        "headers": dict(request.headers.items()),
+        "data": request.body.decode("utf-8", "replace"),
+    }
+    _respond(ctx.sock, status, {"Content-Type": "application/json"}, _json_bytes(body))
+
+
 def _do_token(ctx: _Context) -> None:
     """A valid token right away (the TLS kinds: the failure is in the certificate, not the answer)."""
     _respond(ctx.sock, 200, {"Content-Type": "application/json"}, _json_bytes(TOKEN))
@@ -418,6 +441,7 @@ _BEHAVIOURS: dict[str, Callable[[_Context], None]] = {
     "redirect": _do_redirect,
     "status500": _do_status500,
     "json": _do_json,
+    "echo": _do_echo,
     "self_signed": _do_token,
     "expired": _do_token,
 }
@@ -642,7 +666,7 @@ class _Server:
             request = _read_request(conn)
             with self.record.lock:
                 self.record.requests.append(request)
-            self.behaviour(_Context(conn, self.stop, self.options))
+            self.behaviour(_Context(conn, self.stop, self.options, request))
         except Exception:
             # _Abort or anything else: a worker must never raise into pytest's thread-exception hook
             # (it would become a warning, and warnings are errors in this test suite).

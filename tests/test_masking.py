@@ -1,0 +1,133 @@
+"""Masked views hide every credential the request carried, in every encoding it went out in,
+from every part of the page and of the transcript meant for tickets, even when a server
+echoes the request back (httpbin's /anything, an error page printing what it got)."""
+
+from __future__ import annotations
+
+import base64
+from html import unescape
+from urllib.parse import quote, quote_plus
+
+import pytest
+
+from playground.exchange import MASK, Exchange, RecordedRequest, RecordedResponse
+
+from .faults import misbehaving_server
+from .test_export import TRANSCRIPT, carried
+from .test_playground import FORM, TOKENINFO, introspection_form, masked_part, token_form
+
+CLIENT_ID = "echo-client"
+SECRET = "Echo+Secret/With:Odd=Chars"
+USER_PASSWORD = "admin-password-42"
+BEARER = "bearer-token-for-introspection-0123456789"
+
+
+def basic(user: str, password: str, urlencode: bool = True) -> str:
+    if urlencode:
+        user, password = quote_plus(user), quote_plus(password)
+    return base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def forms_of_every_credential(url: str) -> list[tuple[str, str, dict, list[str]]]:
+    """(page, case, form, what must not show) for each way the playground authenticates."""
+    cases = []
+    for method, urlencode in (("client_secret_basic", True), ("client_secret_basic_raw", False)):
+        value = basic(CLIENT_ID, SECRET, urlencode)
+        cases.append(
+            (FORM, method, token_form(url, client_id=CLIENT_ID, client_secret=SECRET, client_auth=method),
+             [SECRET, value, f"Basic {value}"])
+        )  # fmt: skip
+    cases.append(
+        (FORM, "client_secret_post",
+         token_form(url, client_id=CLIENT_ID, client_secret=SECRET, client_auth="client_secret_post"),
+         [SECRET, quote_plus(SECRET), quote(SECRET, safe="")])
+    )  # fmt: skip
+    user_value = basic("admin", USER_PASSWORD, urlencode=False)
+    cases.append(
+        (TOKENINFO, "introspection user",
+         introspection_form(url, "some-token", introspection_auth="basic", introspection_username="admin",
+                            introspection_password=USER_PASSWORD),
+         [USER_PASSWORD, user_value, f"Basic {user_value}"])
+    )  # fmt: skip
+    cases.append(
+        (TOKENINFO, "introspection bearer",
+         introspection_form(url, "some-token", introspection_auth="bearer", introspection_bearer=BEARER),
+         [BEARER, f"Bearer {BEARER}"])
+    )  # fmt: skip
+    return cases
+
+
+@pytest.mark.parametrize("format", ["json", "text"])
+def test_an_echoing_server_shows_no_credential_in_the_masked_views(test_client, format):
+    with misbehaving_server("echo", format=format) as url:
+        for page, case, form, hidden in forms_of_every_credential(url):
+            response = test_client.post(page, data=form)
+            assert response.status_code in (200, 400), case
+            shown = unescape(masked_part(response))
+            assert MASK in shown, case
+            for value in hidden:
+                assert value not in shown, (case, value)
+            # ... nor in the transcript a person attaches to a ticket.
+            download = test_client.post(TRANSCRIPT, data={**carried(response), "download": "1"})
+            transcript = download.get_data(as_text=True)
+            assert "Rejected" in transcript or "Bad request" in transcript, case  # the echo is there
+            for value in hidden:
+                assert value not in transcript, (case, value)
+
+
+def test_the_error_description_panel_is_masked(test_client):
+    with misbehaving_server("echo") as url:
+        response = test_client.post(FORM, data=token_form(url, client_id=CLIENT_ID, client_secret=SECRET))
+    html = unescape(response.get_data(as_text=True))
+    panel = html.split('class="alert oauth-error"')[1].split("</div>")[0]
+    assert f"Rejected Authorization: Basic {MASK}" in panel
+    assert basic(CLIENT_ID, SECRET) not in panel
+
+
+def test_the_ticket_transcript_masks_every_token(test_client):
+    tokens = {
+        "access_token": "access-token-value-0123456789",
+        "refresh_token": "refresh-token-value-0123456789",
+        "id_token": "eyJhbGciOiJub25lIn0.eyJzdWIiOiJhbGljZSJ9.",
+        "token_type": "Bearer",
+    }
+    with misbehaving_server("json", body=tokens) as url:
+        first = test_client.post(FORM, data=token_form(url))
+        download = test_client.post(TRANSCRIPT, data={**carried(first), "download": "1"})
+    transcript = download.get_data(as_text=True)
+    assert '"token_type": "Bearer"' in transcript
+    for name in ("access_token", "refresh_token", "id_token"):
+        assert tokens[name] not in transcript, name
+        assert f'"{name}": "{MASK}"' in transcript
+    revealed = test_client.post(TRANSCRIPT, data={**carried(first), "reveal": "1", "download": "1"})
+    assert tokens["refresh_token"] in revealed.get_data(as_text=True)
+
+
+def exchange_with(headers, body="", response_body=b"", secrets=()) -> Exchange:
+    return Exchange(
+        request=RecordedRequest("POST", "https://as.example/token", headers, body),
+        response=RecordedResponse(400, "Bad Request", [("Content-Type", "text/plain")], response_body),
+        secrets=secrets,
+    )
+
+
+@pytest.mark.parametrize(
+    "headers, body, echoed",
+    [
+        # The Basic value and its base64 part, without the caller naming the secret.
+        ([("Authorization", "Basic " + basic("id", "s3cret-value"))], "", basic("id", "s3cret-value")),
+        ([("Authorization", "Basic " + basic("id", "s3cret-value"))], "", "id:s3cret-value"),
+        ([("Authorization", "Bearer abcdefgh12345678")], "", "abcdefgh12345678"),
+        ([], "client_assertion=eyJhbGciOi.eyJpc3Mi.c2lnbmF0dXJl", "eyJhbGciOi.eyJpc3Mi.c2lnbmF0dXJl"),
+        ([], "code=auth-code-123456&code_verifier=verifier-abcdefghijk", "verifier-abcdefghijk"),
+        ([], "code=auth-code-123456&code_verifier=verifier-abcdefghijk", "auth-code-123456"),
+        ([], "client_secret=a%26b%3Cc%3Edefgh", "a&amp;b&lt;c&gt;defgh"),  # HTML-escaped on an error page
+        ([], "client_secret=quote%22in%5Cside", 'quote\\"in\\\\side'),  # JSON-escaped
+    ],
+)
+def test_credentials_are_found_in_the_request_itself(headers, body, echoed):
+    exchange = exchange_with(headers, body, f"you sent: {echoed} (sic)".encode())
+    masked = exchange.masked()
+    assert echoed not in masked.response.text
+    assert f"you sent: {MASK} (sic)" == masked.response.text
+    assert echoed not in masked.request_text()
