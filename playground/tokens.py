@@ -16,7 +16,7 @@ from typing import Any
 
 from joserfc import jws
 from joserfc.errors import JoseError, SecurityWarning
-from joserfc.jwk import KeySet, OctKey
+from joserfc.jwk import JWKRegistry, OctKey
 
 #: Signature algorithms the playground verifies (RFC 7518 §3.1, RFC 8037, RFC 9864).
 ASYMMETRIC = {
@@ -25,6 +25,14 @@ ASYMMETRIC = {
 }  # fmt: skip
 SYMMETRIC = {"HS256", "HS384", "HS512"}
 KEY_TYPES = {"RS": "RSA", "PS": "RSA", "ES": "EC", "Ed": "OKP", "HS": "oct"}
+#: A JWKS is the server's to write, and a verification runs after the exchange, outside
+#: PLAYGROUND_TIMEOUT: these bound what one can cost. Real servers publish a handful of keys.
+MAX_JWKS_KEYS = 50  # keys read from a JWKS; the rest are not looked at
+MAX_KEYS_TRIED = 3  # keys a signature is checked against (RFC 7517 §4.5: a kid should be unique)
+#: RSA keys outside these bounds are refused, not tried: RFC 7518 §3.3 asks for 2048 bits or more;
+#: a modulus over 8192 bits or an exponent over 256 bits (FIPS 186-5 §A.1.1 bounds e by 2^256)
+#: makes each check slow for no security a real key needs.
+RSA_MIN_BITS, RSA_MAX_BITS, RSA_MAX_EXPONENT_BITS = 2048, 8192, 256
 
 
 @dataclass
@@ -99,23 +107,10 @@ def _signature_check(token: str, header: dict[str, Any], jwks: Any, client_secre
     elif alg in ASYMMETRIC:
         if jwks is None:
             return Check("Signature", None, "Not verified: enter the JWKS URI (or discover it).")
-        try:
-            key_set = KeySet.import_key_set(jwks)
-        except (JoseError, ValueError, TypeError, KeyError) as exc:
-            return Check("Signature", False, f"The JWKS could not be read: {exc}.")
-        kty = KEY_TYPES.get(str(alg)[:2])
-        keys = [k for k in key_set.keys if k.key_type == kty]
-        kid = header.get("kid")
-        if kid is not None:
-            keys = [k for k in keys if k.kid == kid]
-            if not keys:
-                listed = ", ".join(str(k.kid) for k in key_set.keys) or "none"
-                return Check(
-                    "Signature", False, f"No {kty} key with kid {kid!r} in the JWKS (kids: {listed})."
-                )
-        if not keys:
-            return Check("Signature", False, f"The JWKS has no {kty} key for {alg}.")
-        source = f"the JWKS key {kid!r}" if kid is not None else "a JWKS key"
+        found = _candidate_keys(jwks, alg, header.get("kid"))
+        if isinstance(found, Check):
+            return found
+        keys, source = found
     else:
         return Check("Signature", False, f"Unsupported algorithm {alg!r}.")
     for key in keys:
@@ -132,6 +127,81 @@ def _signature_check(token: str, header: dict[str, Any], jwks: Any, client_secre
     return Check(
         "Signature", False, f"The {alg} signature does not match {source}: wrong key, or tampered token."
     )
+
+
+def _candidate_keys(jwks: Any, alg: str, kid: Any) -> tuple[list[Any], str] | Check:
+    """The JWKS keys to check an `alg` signature against, and how to name them; or a failed Check
+    naming what is wrong with the JWKS, or which limit it hit.
+
+    The raw key objects are filtered before any is imported, so that a JWKS of hundreds of keys
+    or of RSA keys with enormous numbers costs next to nothing.
+    """
+    entries = jwks.get("keys") if isinstance(jwks, dict) else None
+    if not isinstance(entries, list):
+        return Check("Signature", False, "The JWKS could not be read: it has no keys array (RFC 7517 §5).")
+    note = ""
+    if len(entries) > MAX_JWKS_KEYS:
+        note = f" The JWKS has {len(entries)} keys; the playground reads the first {MAX_JWKS_KEYS}."
+        entries = entries[:MAX_JWKS_KEYS]
+    kty = KEY_TYPES.get(alg[:2])
+    typed = [e for e in entries if isinstance(e, dict) and e.get("kty") == kty]
+    matching = typed if kid is None else [e for e in typed if e.get("kid") == kid]
+    if not matching:
+        if kid is None:
+            return Check("Signature", False, f"The JWKS has no {kty} key for {alg}.{note}")
+        listed = ", ".join(str(e.get("kid")) for e in entries if isinstance(e, dict)) or "none"
+        return Check("Signature", False, f"No {kty} key with kid {kid!r} in the JWKS (kids: {listed}).{note}")
+    if len(matching) > MAX_KEYS_TRIED:
+        shared = (
+            f"{len(matching)} {kty} keys share the kid {kid!r}"
+            if kid is not None
+            else (f"The JWKS has {len(matching)} {kty} keys and the token names no kid")
+        )
+        note += (
+            f" {shared}; the playground tries the first {MAX_KEYS_TRIED} (RFC 7517 §4.5: a kid is unique)."
+        )
+        matching = matching[:MAX_KEYS_TRIED]
+    keys, refused = [], []
+    for entry in matching:
+        why = _rsa_key_problem(entry) if kty == "RSA" else None
+        if why:
+            refused.append(why)
+            continue
+        try:
+            keys.append(JWKRegistry.import_key(entry))
+        except (JoseError, ValueError, TypeError, KeyError) as exc:
+            refused.append(f"it could not be read ({exc})")
+    if not keys:
+        named = f"the JWKS key {kid!r}" if kid is not None else f"the JWKS's {kty} key"
+        return Check("Signature", False, f"Not verified: {named} was refused: {'; '.join(refused)}.{note}")
+    source = f"the JWKS key {kid!r}" if kid is not None else "a JWKS key"
+    return keys, source + (f" ({note.strip()})" if note else "")
+
+
+def _rsa_key_problem(entry: dict[str, Any]) -> str | None:
+    """Why an RSA JWK is refused before it is used (see RSA_MIN_BITS), or None."""
+    try:
+        n = int.from_bytes(_b64(entry.get("n")), "big")
+        e = int.from_bytes(_b64(entry.get("e")), "big")
+    except (ValueError, TypeError, UnicodeError, binascii.Error):
+        return "its n or e is not base64url (RFC 7518 §6.3.1)"
+    if e.bit_length() > RSA_MAX_EXPONENT_BITS or e < 3 or e % 2 == 0:
+        return (
+            f"its exponent e has {e.bit_length()} bits; the playground takes an odd e from 3 to "
+            f"{RSA_MAX_EXPONENT_BITS} bits (FIPS 186-5 §A.1.1)"
+        )
+    if n.bit_length() > RSA_MAX_BITS:
+        return f"its modulus has {n.bit_length()} bits; the playground takes at most {RSA_MAX_BITS}"
+    if n.bit_length() < RSA_MIN_BITS:
+        return f"its modulus has {n.bit_length()} bits; RFC 7518 §3.3 requires {RSA_MIN_BITS} or more"
+    return None
+
+
+def _b64(value: Any) -> bytes:
+    """A base64url member of a JWK (RFC 7518 §6.3.1), or ValueError."""
+    if not isinstance(value, str) or not value:
+        raise ValueError("missing")
+    return base64.b64decode((value + "=" * (-len(value) % 4)).encode("ascii"), altchars=b"-_", validate=True)
 
 
 def verify(

@@ -239,3 +239,78 @@ def test_tampered_jwt_at_token_info(test_client, jwt_server):
     body = text(test_client.post(TOKENINFO, data=data))
     assert "Inactive" in body
     assert "not verified" in body or "not a JWT" in body
+
+
+# -- what a hostile JWKS can cost ------------------------------------------------
+
+
+def b64int(value: int) -> str:
+    return (
+        base64.urlsafe_b64encode(value.to_bytes((value.bit_length() + 7) // 8, "big")).rstrip(b"=").decode()
+    )
+
+
+def fake_rsa(kid: str, modulus_bits: int = 2048, exponent_bits: int = 17) -> dict:
+    """An RSA JWK with numbers of the given sizes (not a key anyone holds)."""
+    n = (1 << (modulus_bits - 1)) | 1
+    e = (1 << (exponent_bits - 1)) | 1
+    return {"kty": "RSA", "kid": kid, "n": b64int(n), "e": b64int(e)}
+
+
+@pytest.fixture(scope="module")
+def signer():
+    key = RSAKey.generate_key(2048, parameters={"kid": "k1"}, private=True)
+    token = jwt.encode({"alg": "RS256", "kid": "k1"}, {"exp": int(time.time()) + 600}, key)
+    return key.as_dict(private=False), token
+
+
+def test_many_keys_sharing_a_kid_with_enormous_exponents_are_refused_on_the_page(test_client, signer):
+    """The review's JWKS: 945 keys under one kid, 3,000-bit exponents (5 s of CPU a click before)."""
+    _public, token = signer
+    hostile = {"keys": [fake_rsa("k1", 2048, 3000) for _ in range(945)]}
+    with (
+        misbehaving_server("json", body={"access_token": token, "token_type": "Bearer"}) as token_url,
+        misbehaving_server("json", body=hostile) as jwks_url,
+    ):
+        body = text(test_client.post(FORM, data=token_form(token_url, jwks_uri=jwks_url + "/jwks")))
+    assert "✗ Signature" in body
+    assert "The JWKS has 945 keys; the playground reads the first 50." in body
+    assert "50 RSA keys share the kid 'k1'; the playground tries the first 3" in body
+    assert "its exponent e has 3000 bits" in body
+
+
+@pytest.mark.parametrize(
+    "entry, message",
+    [
+        (fake_rsa("k1", 2048, 300), "its exponent e has 300 bits"),
+        (fake_rsa("k1", 9000), "its modulus has 9000 bits; the playground takes at most 8192"),
+        (fake_rsa("k1", 1024), "its modulus has 1024 bits; RFC 7518 §3.3 requires 2048 or more"),
+        ({"kty": "RSA", "kid": "k1", "n": "!!", "e": "AQAB"}, "is not base64url"),
+        ({**fake_rsa("k1"), "e": b64int(65536)}, "odd e"),
+    ],
+)
+def test_rsa_keys_with_absurd_numbers_are_refused_before_use(signer, entry, message):
+    _public, token = signer
+    result = check(tokens.verify(token, {"keys": [entry]}), "Signature")
+    assert result.ok is False and message in result.detail and "was refused" in result.detail
+
+
+@pytest.mark.parametrize("position, verified", [(0, True), (2, True), (3, False)])
+def test_only_the_first_keys_sharing_a_kid_are_tried(signer, position, verified):
+    public, token = signer
+    keys = [fake_rsa("k1") for _ in range(5)]
+    keys[position] = public
+    result = check(tokens.verify(token, {"keys": keys}), "Signature")
+    assert bool(result.ok) is verified, result.detail
+    assert "5 RSA keys share the kid 'k1'; the playground tries the first 3" in result.detail
+
+
+def test_keys_beyond_the_cap_are_not_read(signer):
+    public, token = signer
+    others = [fake_rsa(f"other-{i}") for i in range(60)]
+    found = check(tokens.verify(token, {"keys": [public, *others]}), "Signature")
+    assert found.ok and "reads the first 50" in found.detail
+    missed = check(tokens.verify(token, {"keys": [*others, public]}), "Signature")
+    assert (
+        missed.ok is False and "No RSA key with kid 'k1'" in missed.detail and "the first 50" in missed.detail
+    )
