@@ -47,6 +47,9 @@ CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization"})
 #: Headers requests adds that say nothing about the OAuth call; left out of curl.
 CURL_SKIPPED_HEADERS = frozenset({"user-agent", "accept-encoding", "accept", "connection", "content-length"})
 DISPLAY_LIMIT = 100_000
+#: Deeper JSON is not read as JSON: no OAuth answer nests past a handful of levels, and the
+#: recursive masking and printing of a value 900 deep would exhaust Python's stack.
+MAX_JSON_DEPTH = 64
 #: Shorter secrets are masked where they are known to be (headers, fields, JSON values)
 #: but not searched for in running text, which would garble it and give them away.
 MIN_SCRUB = 8
@@ -69,6 +72,21 @@ def dump_json(value: Any, depth: int = 0) -> str:
             return "[]"
         return "[\n" + ",\n".join(inner + dump_json(v, depth + 1) for v in value) + "\n" + pad + "]"
     return json.dumps(value, ensure_ascii=False)
+
+
+def too_deep(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether a parsed JSON value nests more than `limit` arrays or objects (without recursing)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            if depth > limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            if isinstance(item, Pairs):
+                children = [v for _k, v in item]
+            stack += [(child, depth + 1) for child in children]
+    return False
 
 
 def mask_values(value: Any, secrets: set[str]) -> Any:
@@ -175,22 +193,33 @@ class Exchange:
 
     # -- reading -------------------------------------------------------------
     def json(self) -> Any:
-        """The response body as JSON, or None when it is not JSON (or nested beyond reason)."""
-        if self.response is None or not self.response.body.strip():
-            return None
-        try:
-            return json.loads(self.response.body)
-        except (ValueError, RecursionError):
-            return None
+        """The response body as JSON, or None when it is not JSON (or nested beyond MAX_JSON_DEPTH)."""
+        return self._parse(None)
 
     def json_pairs(self) -> Any:
         """The body as JSON with objects as ordered pairs (duplicate keys kept), or None."""
+        return self._parse(Pairs)
+
+    def _parse(self, hook: Any) -> Any:
         if self.response is None or not self.response.body.strip():
             return None
         try:
-            return json.loads(self.response.body, object_pairs_hook=Pairs)
+            value = json.loads(self.response.body, object_pairs_hook=hook)
         except (ValueError, RecursionError):
             return None
+        return None if too_deep(value) else value
+
+    @property
+    def json_too_deep(self) -> bool:
+        """The body is JSON, but nested deeper than the playground reads."""
+        if self.response is None or not self.response.body.strip():
+            return False
+        try:
+            return too_deep(json.loads(self.response.body))
+        except ValueError:
+            return False
+        except RecursionError:
+            return True
 
     # -- masking -------------------------------------------------------------
     def credentials(self, tokens: bool = False) -> set[str]:

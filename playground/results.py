@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from .exchange import Exchange
+from .exchange import MAX_JSON_DEPTH, Exchange
 from .outbound import OutboundError
 
 
@@ -241,6 +241,12 @@ def _bad_body_problem(exchange: Exchange, expected: str) -> Problem:
             where,
             ["Check the path; the server's discovery document lists its endpoints."],
         )
+    if exchange.json_too_deep:
+        return Problem(
+            "The server's answer is JSON nested too deep to read.",
+            f"{where}: more than {MAX_JSON_DEPTH} levels of arrays or objects.",
+            [f"{expected} is a flat JSON object. Check the endpoint URL; the raw body is shown below."],
+        )
     data = exchange.json()
     if data is None:
         return Problem(
@@ -374,6 +380,8 @@ def revocation_caution(exchange: Exchange) -> Problem | None:
         return None
     elif "html" in content_type or response.body.lstrip()[:15].lower().startswith((b"<!doctype", b"<html")):
         what = "an HTML page"
+    elif exchange.json_too_deep:
+        what = f"JSON nested too deep to read (more than {MAX_JSON_DEPTH} levels)"
     elif "json" in content_type and exchange.json() is None:
         what = "a body that claims to be JSON but is not valid JSON"
     else:

@@ -18,6 +18,8 @@ from joserfc import jws
 from joserfc.errors import JoseError, SecurityWarning
 from joserfc.jwk import JWKRegistry, OctKey
 
+from .exchange import MAX_JSON_DEPTH, too_deep
+
 #: Signature algorithms the playground verifies (RFC 7518 §3.1, RFC 8037, RFC 9864).
 ASYMMETRIC = {
     "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "ES256K",
@@ -85,6 +87,10 @@ def inspect(token: str) -> TokenView:
     # RFC 7515 §4.1.1: alg is a case-sensitive string; anything else is not a JWS.
     if not isinstance(header, dict) or not isinstance(claims, dict) or not isinstance(header.get("alg"), str):
         return TokenView(False, note="This token has three dot-separated parts but is not a JWT.")
+    if too_deep(header) or too_deep(claims):
+        return TokenView(
+            False, note=f"This JWT's claims nest more than {MAX_JSON_DEPTH} levels deep: not read."
+        )
     return TokenView(True, header=header, claims=claims)
 
 

@@ -348,9 +348,14 @@ def _do_bad_gzip(ctx: _Context) -> None:
 
 
 def _do_nested_json(ctx: _Context) -> None:
-    """Valid JSON nested deeper than any parser's recursion limit."""
+    """Valid JSON nested `depth` deep (by default deeper than any parser's recursion limit): arrays,
+    or objects with "format" "object"; `status` 200 unless given."""
     depth = int(ctx.options.get("depth", 100_000))
-    _respond(ctx.sock, 200, {"Content-Type": "application/json"}, b"[" * depth + b"]" * depth)
+    if ctx.options.get("format") == "object":
+        body = b'{"error": ' + b'{"a": ' * depth + b"1" + b"}" * (depth + 1)
+    else:
+        body = b"[" * depth + b"]" * depth
+    _respond(ctx.sock, int(ctx.options.get("status", 200)), {"Content-Type": "application/json"}, body)
 
 
 def _do_html(ctx: _Context) -> None:

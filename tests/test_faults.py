@@ -30,7 +30,10 @@ CASES = [
     ("trickle_headers", {}, [f"did not finish within {TIMEOUT:g} s", "PLAYGROUND_TIMEOUT"]),
     ("many_headers", {}, ["not valid HTTP (too many or too long header lines)"]),
     ("bad_gzip", {}, ["could not be decoded"]),
-    ("nested_json", {}, ["not valid JSON"]),
+    ("nested_json", {}, ["nested too deep"]),
+    ("nested_json", {"depth": 900}, ["nested too deep", "more than 64 levels"]),
+    ("nested_json", {"depth": 900, "format": "object"}, ["nested too deep"]),
+    ("nested_json", {"depth": 900, "format": "object", "status": 400}, ["nested too deep"]),
     ("huge", {}, ["The response is too large.", "PLAYGROUND_MAX_RESPONSE_BYTES"]),
     ("huge_chunked", {}, ["The response is too large."]),
     ("html", {}, ["HTML page instead of JSON", "Check the path"]),
@@ -63,11 +66,13 @@ CASES = [
 
 def ids(case):
     kind, options, _ = case
-    return kind + ("-" + "-".join(f"{k}" for k in options) if options else "")
+    return kind + ("-" + "-".join(f"{k}={v}" for k, v in options.items() if k != "body") if options else "")
 
 
 def case_id(kind: str, options: dict) -> str:
     """Tells apart the "json" cases too: by status, else by the body's shape."""
+    if kind == "nested_json" and "status" in options:
+        return "nested_json-status"
     if kind != "json":
         return kind
     if "status" in options:
@@ -78,7 +83,7 @@ def case_id(kind: str, options: dict) -> str:
 CAUTION = "does not look like an OAuth server's"
 #: RFC 7009 §2.2: any 200 is "revoked"; one that looks like a web page gets a caution as well.
 REVOKE_EXPECTED = {
-    "nested_json": ["Revoked", CAUTION, "not valid JSON"],
+    "nested_json": ["Revoked", CAUTION, "nested too deep"],
     "huge": ["Revoked", CAUTION, "PLAYGROUND_MAX_RESPONSE_BYTES"],
     "huge_chunked": ["Revoked", CAUTION, "PLAYGROUND_MAX_RESPONSE_BYTES"],
     "html": ["Revoked", CAUTION, "an HTML page", "check the revocation endpoint URL"],
@@ -92,6 +97,7 @@ REVOKE_EXPECTED = {
 NO_METADATA = ["No metadata found.", "Where the playground looked ("]
 DISCOVER_EXPECTED = {
     "nested_json": [*NO_METADATA, "No metadata here (HTTP 200)"],
+    "nested_json-status": [*NO_METADATA, "No metadata here (HTTP 400)"],
     "huge": [*NO_METADATA, "No metadata here (HTTP 200)", "the rest is not shown"],
     "huge_chunked": [*NO_METADATA, "No metadata here (HTTP 200)", "the rest is not shown"],
     "html": [*NO_METADATA, "No metadata here (HTTP 200)", "text/html"],

@@ -314,3 +314,13 @@ def test_keys_beyond_the_cap_are_not_read(signer):
     assert (
         missed.ok is False and "No RSA key with kid 'k1'" in missed.detail and "the first 50" in missed.detail
     )
+
+
+def test_a_jwt_with_claims_nested_900_deep_gets_a_page(test_client):
+    deep = '{"a": ' * 900 + "1" + "}" * 900
+    claims = base64.urlsafe_b64encode(deep.encode()).rstrip(b"=").decode()
+    token = f"{part({'alg': 'RS256'})}.{claims}.c2ln"
+    with misbehaving_server("json", body={"access_token": token, "token_type": "Bearer"}) as url:
+        response = test_client.post(FORM, data=token_form(url))
+    assert response.status_code == 200
+    assert "nest more than 64 levels deep" in text(response)
