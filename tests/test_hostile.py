@@ -185,10 +185,64 @@ def test_log_records_are_redacted_whoever_logs(caplog):
     assert caplog.text.count(REDACTED) == 4
 
 
+#: (what was logged, the secret in it): each shape a secret was seen to take, or may take.
+LOG_SHAPES = [
+    ("grant_type=client_credentials&client_secret=s3cr3t-value", "s3cr3t-value"),
+    ("introspection_password=hunter2-pw&x=1", "hunter2-pw"),  # `\b` does not match after `_`
+    ("introspection_bearer=bearer-abcdef", "bearer-abcdef"),
+    ("refresh_token=rt-123456 then", "rt-123456"),
+    ("code=auth-code-98765&state=xyz", "auth-code-98765"),
+    ("code_verifier=verifier-abcdefghijklmnopqrstuvwxyz0123456789abc", "verifier-abcdefghijklmnopqrstuvwxyz"),
+    ("client_assertion=eyJhbGciOi.eyJzdWIiOi.c2ln", "eyJhbGciOi.eyJzdWIiOi.c2ln"),
+    ("client_secret=abc;def-tail", "def-tail"),  # the tail after a `;`
+    ('{"client_secret": "ab\\"cd-tail"}', "cd-tail"),  # the tail after an escaped quote
+    ("{'client_secret': 'it\\'s-a-secret'}", "s-a-secret"),
+    ("{'introspection_password': 'pw-in-a-dict'}", "pw-in-a-dict"),
+    ("[('client_secret', 'tuple-secret'), ('scope', 'read')]", "tuple-secret"),  # a tuple repr
+    ('("password", "tuple-password")', "tuple-password"),
+    ("{'Authorization': 'Basic Y2xpZW50OnNlY3JldA=='}", "Y2xpZW50OnNlY3JldA=="),
+    ("Bearer ab used", "ab"),  # short Bearer values
+    ("Authorization: Basic Y2xpZW50%3AcGFzcw%3D%3D", "Y2xpZW50%3AcGFzcw%3D%3D"),  # %3D
+    ("Authorization: Basic cGxh%3D%3D, more", "more"),
+    ('Authorization: Digest username="alice", response="6629fae49393a05397450978507c4ef1"', "6629fae4"),
+    ("proxy-authorization: Negotiate YIIBhgYGKwYBBQUCoIIBejCCAXag", "YIIBhgYGKwYBBQUCoIIBejCCAXag"),
+    ("Cookie: session=abcdef123456", "abcdef123456"),
+    ("DPoP: eyJ0eXAiOiJkcG9wK2p3dCJ9.e30.sig", "eyJ0eXAiOiJkcG9wK2p3dCJ9"),
+    ('"access_token":"tok-no-space"', "tok-no-space"),
+    ("private_key=-----BEGIN-PRIVATE-KEY-----MIIE", "MIIE"),
+]
+
+
+@pytest.mark.parametrize("line, secret", LOG_SHAPES)
+def test_redact_hides_each_shape(line, secret):
+    cleaned = redact(line)
+    assert secret not in cleaned, cleaned
+    assert REDACTED in cleaned
+
+
+def test_tracebacks_are_redacted_too(caplog):
+    create_app({"TESTING": True})  # installs the redaction
+    caplog.set_level(logging.DEBUG)
+    log = logging.getLogger("some.library")
+    try:
+        raise ValueError("refused: client_secret=traceback-secret-1 and Bearer tb-token-2")
+    except ValueError:
+        log.exception("the call failed")
+    stack = logging.getLogger("stack")
+    stack.warning("where", stack_info=True, extra={})  # a stack holds no secret, and still works
+    for secret in ("traceback-secret-1", "tb-token-2"):
+        assert secret not in caplog.text
+        assert all(secret not in (r.exc_text or "") for r in caplog.records)
+    assert "ValueError" in caplog.text and "Traceback (most recent call last)" in caplog.text
+
+
 @pytest.mark.parametrize(
     "line, kept",
     [
         ("token=abc&token_type_hint=access_token", "token_type_hint=access_token"),
+        ("grant_type=refresh_token&scope=read", "grant_type=refresh_token&scope=read"),
+        ('{"token_type": "Bearer", "expires_in": 3600}', '"token_type": "Bearer", "expires_in": 3600'),
+        ("token_endpoint=https://idp.example/token", "token_endpoint=https://idp.example/token"),
         ('{"access_token": "xyz", "expires_in": 3}', '"expires_in": 3'),
         ("GET /playground2/oauth2.jsp HTTP/1.1 200", "GET /playground2/oauth2.jsp HTTP/1.1 200"),
     ],
