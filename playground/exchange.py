@@ -12,6 +12,7 @@ import binascii
 import html
 import json
 import shlex
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import parse_qsl, quote, quote_plus, unquote_plus, urlsplit
@@ -53,25 +54,45 @@ MAX_JSON_DEPTH = 64
 #: Shorter secrets are masked where they are known to be (headers, fields, JSON values)
 #: but not searched for in running text, which would garble it and give them away.
 MIN_SCRUB = 8
+_TOO_DEEP = object()
 
 
 class Pairs(list):
     """A JSON object as its (key, value) pairs: the server's order, duplicates kept."""
 
 
-def dump_json(value: Any, depth: int = 0) -> str:
-    """Indented JSON of `json.loads(..., object_pairs_hook=Pairs)` output, order kept."""
-    pad, inner = "  " * depth, "  " * (depth + 1)
-    if isinstance(value, Pairs):
-        if not value:
-            return "{}"
-        items = [f"{inner}{json.dumps(k, ensure_ascii=False)}: {dump_json(v, depth + 1)}" for k, v in value]
-        return "{\n" + ",\n".join(items) + "\n" + pad + "}"
-    if isinstance(value, list):
-        if not value:
-            return "[]"
-        return "[\n" + ",\n".join(inner + dump_json(v, depth + 1) for v in value) + "\n" + pad + "]"
-    return json.dumps(value, ensure_ascii=False)
+def dump_json(value: Any, indent: bool = True, limit: int | None = None) -> str:
+    """JSON of `json.loads(..., object_pairs_hook=Pairs)` output, order and duplicate keys kept:
+    indented for reading, or compact (`indent=False`, as a server would send it). With `limit`,
+    it stops soon after that many characters: a page shows the start of a megabyte answer
+    without printing all of it."""
+    pieces, size = [], 0
+    for piece in _json_pieces(value, 0, indent):
+        pieces.append(piece)
+        size += len(piece)
+        if limit is not None and size > limit:
+            break
+    return "".join(pieces)
+
+
+def _json_pieces(value: Any, depth: int, indent: bool) -> Iterator[str]:
+    """dump_json's text, a piece at a time (values are at most MAX_JSON_DEPTH deep)."""
+    is_object = isinstance(value, Pairs)
+    if not isinstance(value, list):
+        yield json.dumps(value, ensure_ascii=False)
+        return
+    if not value:
+        yield "{}" if is_object else "[]"
+        return
+    pad, inner = ("\n" + "  " * depth, "\n" + "  " * (depth + 1)) if indent else ("", "")
+    yield "{" if is_object else "["
+    for number, item in enumerate(value):
+        yield ("," if number else "") + inner
+        if is_object:
+            key, item = item
+            yield json.dumps(key, ensure_ascii=False) + (": " if indent else ":")
+        yield from _json_pieces(item, depth + 1, indent)
+    yield pad + ("}" if is_object else "]")
 
 
 def too_deep(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
@@ -96,6 +117,20 @@ def mask_values(value: Any, secrets: set[str]) -> Any:
     if isinstance(value, list):
         return [mask_values(v, secrets) for v in value]
     return MASK if isinstance(value, str) and value in secrets else value
+
+
+def holds_any(value: Any, secrets: set[str]) -> bool:
+    """Whether some string in the JSON value equals a secret (without recursing)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Pairs):
+            stack += [v for _k, v in item]
+        elif isinstance(item, list):
+            stack += item
+        elif isinstance(item, str) and item in secrets:
+            return True
+    return False
 
 
 def string_members(value: Any, names: frozenset[str]) -> list[str]:
@@ -201,25 +236,27 @@ class Exchange:
         return self._parse(Pairs)
 
     def _parse(self, hook: Any) -> Any:
-        if self.response is None or not self.response.body.strip():
-            return None
-        try:
-            value = json.loads(self.response.body, object_pairs_hook=hook)
-        except (ValueError, RecursionError):
-            return None
-        return None if too_deep(value) else value
+        """The body parsed once per record and hook (a page reads it several times, and it
+        may be a megabyte): treat what comes back as read-only."""
+        parsed = self.__dict__.setdefault("_parsed", {})
+        if hook not in parsed:
+            parsed[hook] = None
+            if self.response is not None and self.response.body.strip():
+                try:
+                    value = json.loads(self.response.body, object_pairs_hook=hook)
+                    parsed[hook] = _TOO_DEEP if too_deep(value) else value
+                except ValueError:
+                    pass
+                except RecursionError:
+                    parsed[hook] = _TOO_DEEP
+        value = parsed[hook]
+        return None if value is _TOO_DEEP else value
 
     @property
     def json_too_deep(self) -> bool:
         """The body is JSON, but nested deeper than the playground reads."""
-        if self.response is None or not self.response.body.strip():
-            return False
-        try:
-            return too_deep(json.loads(self.response.body))
-        except ValueError:
-            return False
-        except RecursionError:
-            return True
+        self._parse(None)
+        return self.__dict__["_parsed"][None] is _TOO_DEEP
 
     # -- masking -------------------------------------------------------------
     def credentials(self, tokens: bool = False) -> set[str]:
@@ -241,7 +278,16 @@ class Exchange:
         """A copy with credentials hidden wherever they appear, request and answer alike:
         Authorization values, secret form fields, JSON values equal to a credential, and any
         other appearance of one (in any encoding it may take) long enough to find without
-        garbling the text around it. With `tokens` (the copy for tickets), tokens too."""
+        garbling the text around it. With `tokens` (the copy for tickets), tokens too.
+
+        Made once per copy asked for: a page asks several times, and a body may be a megabyte.
+        """
+        cache = self.__dict__.setdefault("_masked_copies", {})
+        if tokens not in cache:
+            cache[tokens] = self._masked(tokens)
+        return cache[tokens]
+
+    def _masked(self, tokens: bool) -> Exchange:
         secrets = self.credentials(tokens)
         variants = sorted(
             {v for s in secrets if len(s) >= MIN_SCRUB for v in encodings(s)}, key=len, reverse=True
@@ -269,8 +315,8 @@ class Exchange:
         if response is not None and secrets:
             body = response.text
             pairs = self.json_pairs()
-            if pairs is not None:  # a credential the server echoes back as a JSON value
-                body = dump_json(mask_values(pairs, secrets))
+            if pairs is not None and holds_any(pairs, secrets):  # a credential echoed as a JSON value
+                body = dump_json(mask_values(pairs, secrets), indent=False)
             response = replace(
                 response,
                 headers=[(k, scrub(v)) for k, v in response.headers],
@@ -305,24 +351,31 @@ class Exchange:
 
     def pretty_body(self) -> str:
         """The response body for reading: JSON indented in the server's order, duplicate
-        keys kept; anything else as it is."""
+        keys kept; anything else as it is. Cut at DISPLAY_LIMIT characters, saying so: the
+        page offers the whole body once, as received (see `body_cut`)."""
+        if "_pretty" not in self.__dict__:
+            self.__dict__["_pretty"] = self._pretty_body()
+        return self.__dict__["_pretty"]
+
+    def _pretty_body(self) -> str:
         if self.response is None:
             return ""
         pairs = self.json_pairs()
-        if pairs is not None:
-            try:
-                return dump_json(pairs)
-            except RecursionError:
-                pass
-        text = self.response.text
+        text = self.response.text if pairs is None else dump_json(pairs, limit=DISPLAY_LIMIT)
         if len(text) > DISPLAY_LIMIT:
-            text = (
+            return (
                 text[:DISPLAY_LIMIT]
-                + f"\n… ({len(self.response.body):,} bytes in all; the rest is not shown)"
+                + f"\n… ({len(self.response.body):,} bytes in all; the rest is not shown here: "
+                "see the whole body below)"
             )
-        elif self.response.truncated:
+        if self.response.truncated:
             text += "\n… (cut at the response size limit)"
         return text
+
+    @property
+    def body_cut(self) -> bool:
+        """pretty_body() shows only part of the body."""
+        return self.response is not None and len(self.pretty_body()) > DISPLAY_LIMIT
 
     def httpie(self) -> str:
         """The same request as an HTTPie command (masked if this copy is).

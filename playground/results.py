@@ -451,6 +451,11 @@ def read_jwks_response(exchange: Exchange) -> Outcome:
 # -- times -----------------------------------------------------------------------
 
 TIME_CLAIMS = ("exp", "iat", "nbf", "auth_time")
+#: Tables of fields and claims show this many rows, and a cell this many characters: a
+#: megabyte answer must not become a page many times its size. The whole body is in the
+#: exchange panel (once, as received).
+MAX_ROWS = 100
+CELL_LIMIT = 2000
 
 
 def utc(ts: float) -> str:

@@ -10,6 +10,7 @@ from dataclasses import replace
 
 from flask import Blueprint, Flask, Response, abort, current_app, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from markupsafe import Markup
 from wtforms import SelectChoice
 
 from . import client, discovery, results, servers, tokens
@@ -292,8 +293,19 @@ def tokeninfo():
 
 
 def show(value) -> str:
-    """A JSON value for a table cell: strings as they are, the rest as JSON."""
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    """A JSON value for a table cell: strings as they are, the rest as JSON; a long one cut
+    (the whole body is one click away, in the exchange panel)."""
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    if len(text) > results.CELL_LIMIT:
+        return text[: results.CELL_LIMIT] + f" … ({len(text):,} characters in all)"
+    return text
+
+
+def text(value) -> Markup:
+    """Text for the content of an element such as <pre>, escaped as HTML requires there: `&`,
+    `<` and `>` (quotes need escaping only inside attributes). The JSON and curl of a large
+    answer are mostly quotes, which autoescaping would make five characters each."""
+    return Markup(str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
 
 
 def expired_form(error: CSRFError):
@@ -347,4 +359,5 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     app.register_error_handler(CSRFError, expired_form)
     app.add_template_filter(show)
+    app.add_template_filter(text)
     app.register_blueprint(bp)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from html import unescape
@@ -378,3 +379,42 @@ def test_several_www_authenticate_challenges_are_all_shown(test_client):
     with misbehaving_server("json", status=401, body={"error": "invalid_client"}, headers=headers) as url:
         body = test_client.post(FORM, data=token_form(url)).get_data(as_text=True)
     assert "Basic realm=&#34;a&#34;" in body
+
+
+# -- large answers -----------------------------------------------------------------
+
+
+def megabyte_answer() -> dict:
+    """A 1 MB JSON answer (under PLAYGROUND_MAX_RESPONSE_BYTES) of a few thousand fields."""
+    body = {"access_token": "a" * 40, "token_type": "Bearer", "active": True}
+    size, number = len(json.dumps(body)), 0
+    while size < 1_000_000:
+        body[f"field_{number}"] = [{"name": "value-" * 5, "n": number}]
+        size += len(json.dumps({f"field_{number}": body[f"field_{number}"]}))
+        number += 1
+    body["last_field"] = "the-end-of-the-answer"
+    return body
+
+
+@pytest.mark.parametrize("step", ["token", "tokeninfo"])
+def test_a_megabyte_answer_is_shown_cut_with_the_whole_body_once(test_client, step):
+    body = megabyte_answer()
+    with misbehaving_server("json", body=body) as url:
+        form = token_form(url) if step == "token" else introspection_form(url, "a-token")
+        response = test_client.post(FORM if step == "token" else TOKENINFO, data=form)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    # Was 7.5 MB (token) and 9 MB (token info): every view printed the whole body, indented.
+    assert len(html) < 2 * len(json.dumps(body)), f"{len(html):,} bytes"
+    assert html.count("the-end-of-the-answer") == 1  # the whole body, once, one click away
+    assert "bytes in all; the rest is not shown here" in html
+    shown_in_table = len(body) - (1 if step == "token" else 0)  # the token page shows the token above
+    assert f"… {shown_in_table - 100} more, not shown here" in html
+    assert html.count('<th scope="row">field_') <= 100
+
+
+def test_a_long_value_is_cut_in_its_table_cell(test_client):
+    body = {"access_token": "t", "token_type": "Bearer", "note": "x" * 50_000}
+    with misbehaving_server("json", body=body) as url:
+        html = test_client.post(FORM, data=token_form(url)).get_data(as_text=True)
+    assert "(50,000 characters in all)" in html
