@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 from flask import Flask, render_template, request
 from werkzeug.exceptions import HTTPException
 
@@ -63,8 +65,39 @@ def unexpected_error(exc: Exception):
     return render_template("error.html", title="Something went wrong", message=message), 500
 
 
+class BoundedBody:
+    """WSGI middleware: a request body sent without Content-Length (chunked, RFC 9112 §7.1) is
+    read here up to MAX_CONTENT_LENGTH, so that one over it gets the same 413 as a Content-Length
+    over it. Werkzeug would read such a body only as far as the limit, silently, and the form
+    would be handled cut short."""
+
+    def __init__(self, wsgi_app, app: Flask):
+        self.wsgi_app = wsgi_app
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+        if chunked and not environ.get("CONTENT_LENGTH"):
+            limit = int(self.app.config["MAX_CONTENT_LENGTH"])
+            stream, body, size = environ["wsgi.input"], [], 0
+            while size <= limit:
+                chunk = stream.read(min(64 * 1024, limit + 1 - size))
+                if not chunk:
+                    break
+                body.append(chunk)
+                size += len(chunk)
+            # From here the body is an ordinary one of known length (Werkzeug ignores a
+            # Content-Length beside Transfer-Encoding, as RFC 9112 §6.3 says to).
+            environ.pop("HTTP_TRANSFER_ENCODING")
+            environ.pop("wsgi.input_terminated", None)
+            environ["wsgi.input"] = io.BytesIO(b"".join(body))
+            environ["CONTENT_LENGTH"] = str(size)  # over the limit: Werkzeug answers 413
+        return self.wsgi_app(environ, start_response)
+
+
 def init_app(app: Flask) -> None:
-    """Register the headers and the error pages."""
+    """Register the headers, the error pages and the bound on chunked bodies."""
+    app.wsgi_app = BoundedBody(app.wsgi_app, app)  # type: ignore[method-assign]
     app.after_request(security_headers)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(Exception, unexpected_error)

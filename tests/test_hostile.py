@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import socket
 from html import unescape
 
 import pytest
@@ -20,6 +21,7 @@ from playground.redact import REDACTED, redact
 
 from .conftest import CLIENT_ID, CLIENT_SECRET, playground_config
 from .faults import misbehaving_server
+from .servers import live_server, running
 from .test_authserver import basic
 from .test_playground import FORM, TOKENINFO, access_token_of, introspection_form, token_form
 
@@ -418,3 +420,51 @@ def test_a_long_value_is_cut_in_its_table_cell(test_client):
     with misbehaving_server("json", body=body) as url:
         html = test_client.post(FORM, data=token_form(url)).get_data(as_text=True)
     assert "(50,000 characters in all)" in html
+
+
+def post_chunked(base_url: str, body: bytes) -> tuple[int, bytes]:
+    """POST the form with Transfer-Encoding: chunked (no Content-Length), over a real socket."""
+    host, port = base_url.split("//", 1)[1].rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(
+            b"POST /playground2/oauth2.jsp HTTP/1.1\r\nHost: playground\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n"
+            b"Connection: close\r\n\r\n"
+        )
+        try:
+            for start in range(0, len(body), 8192):
+                piece = body[start : start + 8192]
+                sock.sendall(b"%x\r\n%s\r\n" % (len(piece), piece))
+            sock.sendall(b"0\r\n\r\n")
+            # Done sending: Werkzeug's development server reads what is left to EOF before closing.
+            sock.shutdown(socket.SHUT_WR)
+        except OSError:  # the server may answer 413 and close before the rest is sent
+            pass
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return int(answer.split(b" ", 2)[1]), answer
+
+
+@pytest.fixture(scope="module", params=["werkzeug", "gunicorn"])
+def small_limit_playground(request, tmp_path_factory):
+    """The playground with a 20 kB form limit, under the development server and under gunicorn."""
+    if request.param == "werkzeug":
+        app = create_app({"TESTING": True, "MAX_CONTENT_LENGTH": 20_000})
+        with live_server(app) as url:
+            yield url
+    else:
+        with running(["serve", "--port", "0"], env={"PLAYGROUND_MAX_CONTENT_LENGTH": "20000"}) as proc:
+            yield proc.banner["Playground"].removesuffix("/playground2/oauth2.jsp")
+
+
+def test_a_chunked_post_over_the_limit_gets_413(small_limit_playground):
+    status, answer = post_chunked(small_limit_playground, b"client_id=" + b"a" * 50_000)
+    assert status == 413
+    assert b"too large" in answer and b"aaaaaaaa" not in answer
+
+
+def test_a_chunked_post_under_the_limit_is_read_whole(small_limit_playground):
+    status, answer = post_chunked(small_limit_playground, b"client_id=" + b"b" * 15_000 + b"&start_over=1")
+    assert status == 400  # the form's own answer: no CSRF token (and a client ID over 512 characters)
+    assert b"This form has expired" in answer
