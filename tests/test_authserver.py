@@ -409,8 +409,8 @@ def test_jwks_publishes_every_stored_key(authserver):
 
     from joserfc.jwk import RSAKey
 
+    from playground.authserver.keys import JWT_ALG
     from playground.authserver.models import SigningKey
-    from playground.authserver.server import JWT_ALG
 
     requests.get(authserver.url + "/oauth2/jwks", timeout=10)  # makes the first key
     other = RSAKey.generate_key(2048, parameters={"use": "sig", "alg": JWT_ALG}, private=True)

@@ -7,9 +7,10 @@ from typing import Any
 from flask import Flask
 
 from ..redact import install_log_redaction
+from .context import close_db
 from .models import default_database_url, make_session_factory
 from .routes import bp, register_error_handlers
-from .server import VerifiedSecrets, close_db, create_server
+from .server import VerifiedSecrets, create_server
 
 
 def create_app(test_config: dict[str, Any] | None = None, instance_path: str | None = None) -> Flask:

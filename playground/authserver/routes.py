@@ -7,7 +7,10 @@ from typing import Any
 from flask import Blueprint, Flask, current_app, jsonify, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from .server import ENDPOINT_AUTH_METHODS, TOKEN_AUTH_METHODS, issuer, public_base, public_jwks
+from .context import issuer, public_base
+from .endpoints import ENDPOINT_AUTH_METHODS
+from .grants.client_credentials import TOKEN_AUTH_METHODS
+from .keys import public_jwks
 
 bp = Blueprint("authserver", __name__)
 

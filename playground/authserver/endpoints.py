@@ -1,0 +1,108 @@
+"""RFC 7662 introspection and RFC 7009 revocation, with WSO2 IS's authentication choices."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
+from authlib.oauth2.rfc7009 import RevocationEndpoint
+from authlib.oauth2.rfc7662 import IntrospectionEndpoint
+
+from .context import get_db, issuer
+from .models import INTROSPECT_SCOPE, Client, Token, find_client, find_token
+
+#: Client authentication accepted at the introspection and revocation endpoints,
+#: as WSO2 IS does: the client's own credentials, or a Bearer token with the
+#: `internal_oauth2_introspect` scope.
+ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "bearer_introspect"]
+
+
+def check_token_param(oauth_request) -> None:
+    """RFC 7662 §2.1 and RFC 7009 §2.1: `token` is required; an unknown
+    `token_type_hint` is no error, the search simply covers every token type."""
+    if not oauth_request.form.get("token"):
+        raise InvalidRequestError(description="The token parameter is required.")
+
+
+def find_live_token(value: str) -> Token | None:
+    """The token, unless its client has been removed since it was issued.
+
+    `clients remove` deletes a client's tokens too; this also covers a client
+    deleted from the store some other way. RFC 7662 §2.2: such a token is
+    reported only as inactive.
+    """
+    db = get_db()
+    token = find_token(db, value)
+    if token is None or find_client(db, token.client_id) is None:
+        return None
+    return token
+
+
+def may_see_all_tokens(client: Client, oauth_request) -> bool:
+    """Holds the introspection scope, by registration or by the Bearer token used."""
+    return getattr(oauth_request, "may_see_all_tokens", False) or INTROSPECT_SCOPE in client.scopes
+
+
+class DemoIntrospectionEndpoint(IntrospectionEndpoint):
+    """RFC 7662 with WSO2 IS's authentication choices."""
+
+    CLIENT_AUTH_METHODS = ENDPOINT_AUTH_METHODS
+
+    def check_params(self, oauth_request, client) -> None:
+        """See check_token_param."""
+        check_token_param(oauth_request)
+
+    def query_token(self, token_string, token_type_hint):
+        """Look the token up by its hash; refresh tokens are never issued here."""
+        return find_live_token(token_string)
+
+    def check_permission(self, token, client, oauth_request) -> bool:
+        """A client sees its own tokens; the introspection scope sees all.
+
+        RFC 7662 §2.2: a token the caller may not see is reported only as inactive.
+        """
+        return token.check_client(client) or may_see_all_tokens(client, oauth_request)
+
+    def introspect_token(self, token: Token) -> dict[str, Any]:
+        """RFC 7662 §2.2 members of an active token."""
+        audience = token.audience.split()
+        return {
+            "active": True,
+            "scope": token.scope,
+            "client_id": token.client_id,
+            "token_type": token.token_type,
+            "exp": token.expires_at,
+            "iat": token.issued_at,
+            "nbf": token.issued_at,
+            "sub": token.client_id,
+            "aud": audience[0] if len(audience) == 1 else audience,
+            "iss": issuer(),
+            "jti": token.jti,
+        }
+
+
+class DemoRevocationEndpoint(RevocationEndpoint):
+    """RFC 7009 revocation; the token is kept, marked revoked."""
+
+    CLIENT_AUTH_METHODS = ENDPOINT_AUTH_METHODS
+
+    def check_params(self, oauth_request, client) -> None:
+        """See check_token_param."""
+        check_token_param(oauth_request)
+
+    def authenticate_token(self, oauth_request, client):
+        """Only the client's own tokens, unless it holds the introspection scope."""
+        self.check_params(oauth_request, client)
+        token = self.query_token(oauth_request.form["token"], oauth_request.form.get("token_type_hint"))
+        if token and not (token.check_client(client) or may_see_all_tokens(client, oauth_request)):
+            raise InvalidGrantError(description="The token was issued to another client.")
+        return token
+
+    def query_token(self, token_string, token_type_hint):
+        """Look the token up by its hash (RFC 7009 §2.2: an unknown one still gets 200)."""
+        return find_live_token(token_string)
+
+    def revoke_token(self, token: Token, oauth_request) -> None:
+        """RFC 7009 §2.2: mark revoked; introspection then reports inactive."""
+        token.revoked = True
+        get_db().commit()
