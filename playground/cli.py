@@ -92,16 +92,23 @@ def serve(host: str, port: int, threads: int) -> None:
 # -- authserver ----------------------------------------------------------------
 
 
-def open_store(database_url: str | None, instance_path: str):
-    """A session on the demo server's database (created if new); a clear error if it cannot be opened."""
+def open_store(database_url: str | None, instance_path: str, upgrade: bool = False):
+    """A session on the demo server's database; a clear error if it cannot be opened.
+
+    The default store (SQLite in the instance folder) is made or upgraded as it
+    opens; one named by URL only with `upgrade=True` (`db upgrade`), else a store
+    that is behind stops the command with one line naming `db upgrade`.
+    """
     from sqlalchemy.exc import SQLAlchemyError
 
-    from .authserver.models import default_database_url, make_session_factory
+    from .authserver.store import StoreError, default_database_url, make_session_factory
 
     try:
         if not database_url:
-            database_url = default_database_url(instance_path)
-        return make_session_factory(database_url)()
+            database_url, upgrade = default_database_url(instance_path), True
+        return make_session_factory(database_url, upgrade=upgrade)()
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from None
     except (SQLAlchemyError, OSError, ImportError) as exc:
         hint = ""
         if "postgres" in (database_url or ""):
@@ -312,6 +319,22 @@ def clients_remove(obj, client_id):
     finally:
         session.close()
     click.echo(f"Removed {client_id}")
+
+
+@authserver.group()
+def db() -> None:
+    """Manage the demo server's store (its schema migrations)."""
+
+
+@db.command("upgrade")
+@click.pass_obj
+def db_upgrade(obj):
+    """Bring the store to the schema this version needs (a store made before migrations is adopted)."""
+    from .authserver.store import head_revision
+
+    session = open_store(obj["database_url"], obj["instance_path"], upgrade=True)
+    session.close()
+    click.echo(f"The store is at revision {head_revision()}.")
 
 
 # -- demo ----------------------------------------------------------------------

@@ -8,9 +8,9 @@ from flask import Flask
 
 from ..redact import install_log_redaction
 from .context import close_db
-from .models import default_database_url, make_session_factory
 from .routes import bp, register_error_handlers
 from .server import VerifiedSecrets, create_server
+from .store import default_database_url, make_session_factory
 
 
 def create_app(test_config: dict[str, Any] | None = None, instance_path: str | None = None) -> Flask:
@@ -32,10 +32,13 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     if test_config:
         app.config.from_mapping(test_config)
     url = app.config["DATABASE_URL"]
+    # The default store is this instance's own: it is upgraded as it opens. A store
+    # named by URL may be shared, so it is upgraded only on request (store.py).
+    upgrade = not url
     if not url:
         url = app.config["DATABASE_URL"] = default_database_url(app.instance_path)
     app.extensions["demo_authserver"] = {
-        "sessions": make_session_factory(url),
+        "sessions": make_session_factory(url, upgrade=upgrade),
         "server": create_server(app),
         "key": None,
         "verified": VerifiedSecrets(),

@@ -2,6 +2,8 @@
 
 Plain SQLAlchemy 2 so that any SQLAlchemy URL works: a SQLite file in the
 instance folder by default, PostgreSQL when several instances share a store.
+The tables are made and changed by the migrations in `migrations/` (see
+store.py), never by `create_all`: each change here needs a revision there.
 Client secrets and access tokens are stored only as hashes; the signing key is
 not, so the default SQLite file and its folder are the owner's alone.
 """
@@ -9,23 +11,12 @@ not, so the default SQLite file and its folder are the owner's alone.
 from __future__ import annotations
 
 import hashlib
-import os
 import secrets
 import time
 from typing import Any
 
-from sqlalchemy import (
-    Boolean,
-    Integer,
-    String,
-    Text,
-    create_engine,
-    delete,
-    event,
-    select,
-)
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy import Boolean, Integer, String, Text, delete, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
 #: PBKDF2 is enough for the random 256-bit secrets the server generates and keeps
@@ -33,7 +24,6 @@ from werkzeug.security import check_password_hash, generate_password_hash
 SECRET_HASH_METHOD = "pbkdf2:sha256:60000"
 TOKEN_FORMATS = ("opaque", "jwt")
 INTROSPECT_SCOPE = "internal_oauth2_introspect"
-DATABASE_FILE = "authserver.sqlite3"
 
 
 class Base(DeclarativeBase):
@@ -183,47 +173,6 @@ class SigningKey(Base):
 def hash_token(value: str) -> str:
     """The lookup key of a token: its SHA-256, so a database dump yields no tokens."""
     return hashlib.sha256(value.encode("utf-8")).hexdigest()
-
-
-def default_database_url(instance_path: str) -> str:
-    """The SQLite URL of the default store, its folder and file made private first.
-
-    The database holds the JWT signing key in the clear: a new instance folder is
-    created 0700 and the file 0600 (SQLite gives its -wal and -shm files the
-    database file's mode). An existing folder is left as it is, since it may be
-    shared with other things; a database file readable by others is fixed.
-    """
-    os.makedirs(instance_path, mode=0o700, exist_ok=True)
-    path = os.path.join(instance_path, DATABASE_FILE)
-    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))  # SQLite takes an empty file as a new one
-    for name in (path, path + "-wal", path + "-shm", path + "-journal"):
-        if os.path.exists(name) and os.stat(name).st_mode & 0o077:
-            os.chmod(name, 0o600)
-    return "sqlite:///" + path
-
-
-def make_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite gets WAL and a busy timeout for threaded servers."""
-    kwargs: dict[str, Any] = {}
-    if url.startswith("sqlite"):
-        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
-    engine = create_engine(url, **kwargs)
-    if url.startswith("sqlite"):
-
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record):  # pragma: no cover - trivial
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
-            cursor.close()
-
-    Base.metadata.create_all(engine)
-    return engine
-
-
-def make_session_factory(url: str) -> sessionmaker[Session]:
-    """A session factory bound to a new engine for `url`."""
-    return sessionmaker(bind=make_engine(url), expire_on_commit=False)
 
 
 def find_client(session: Session, client_id: str) -> Client | None:
