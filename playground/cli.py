@@ -22,6 +22,8 @@ DEMO_CLIENT_SCOPE = "read write"
 DEMO_CLIENT_FILE = "demo-client.json"
 #: A second demo client, same secret, that gets RFC 9068 JWT access tokens.
 JWT_SUFFIX = "-jwt"
+#: Shown instead of a kept secret or password that no longer matches the store's.
+NOT_SHOWN = "(changed by hand; not shown)"
 LOCAL_HOSTS = ("127.0.0.1", "0.0.0.0", "::", "::1", "localhost", "")
 
 
@@ -117,56 +119,61 @@ def open_store(database_url: str | None, instance_path: str, upgrade: bool = Fal
         raise click.ClickException(f"Cannot open the database {database_url!r}: {reason}.{hint}") from None
 
 
+def read_kept(path: Path) -> dict[str, str]:
+    """A JSON file of kept demo credentials, or {} if missing or unreadable."""
+    try:
+        kept = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return kept if isinstance(kept, dict) else {}
+
+
+def write_kept(path: Path, values: dict[str, str]) -> None:
+    """Keep demo credentials in the instance folder, readable by the owner only."""
+    os.makedirs(path.parent, mode=0o700, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump(values, f)
+
+
 def ensure_demo_client(
     session, instance_path: str, client_id: str | None, client_secret: str | None
 ) -> tuple[str, str]:
-    """The demo client's credentials: given, kept from an earlier start, or new.
+    """The demo clients' ID and the secret to show: given, kept from an earlier start, or new.
 
     The secret is stored hashed in the database; the instance folder keeps the
-    plain one (owner-readable only) so that later starts can show it again.
+    plain one (owner-readable only) so that later starts can show it again. A
+    secret given with --client-secret is set. One set by hand since (`clients
+    add ... --secret`) is left alone: the banner then says it is not shown.
     """
     from .authserver.models import find_client, save_client
 
     path = Path(instance_path) / DEMO_CLIENT_FILE
-    kept: dict[str, str] = {}
-    if path.exists():
-        try:
-            kept = json.loads(path.read_text())
-        except (OSError, ValueError):
-            kept = {}
+    kept = read_kept(path)
     client_id = client_id or kept.get("client_id") or DEMO_CLIENT_ID
-    if client_secret is None and kept.get("client_id") == client_id:
+    given = client_secret is not None
+    if not given and kept.get("client_id") == client_id:
         client_secret = kept.get("client_secret")
-    existing = find_client(session, client_id)
-    jwt_client = find_client(session, client_id + JWT_SUFFIX)
-    if (
-        client_secret
-        and existing is not None
-        and existing.check_client_secret(client_secret)
-        and jwt_client is not None
-        and jwt_client.check_client_secret(client_secret)
-    ):
-        return client_id, client_secret
+    new_secret = not client_secret
     client_secret = client_secret or secrets.token_urlsafe(24)
-    save_client(
-        session,
-        client_id,
-        client_secret,
-        scope=existing.scope if existing else DEMO_CLIENT_SCOPE,
-        token_format=existing.token_format if existing else "opaque",
-    )
-    save_client(
-        session,
-        client_id + JWT_SUFFIX,
-        client_secret,
-        scope=jwt_client.scope if jwt_client else DEMO_CLIENT_SCOPE,
-        token_format="jwt",
-    )
-    os.makedirs(instance_path, mode=0o700, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        json.dump({"client_id": client_id, "client_secret": client_secret}, f)
-    return client_id, client_secret
+    shown, saved = True, False
+    for cid, token_format in ((client_id, "opaque"), (client_id + JWT_SUFFIX, "jwt")):
+        existing = find_client(session, cid)
+        if existing is not None and not given:
+            if not existing.check_client_secret(client_secret):
+                shown = False  # changed by hand: keep it, and do not pretend to know it
+            continue
+        save_client(
+            session,
+            cid,
+            client_secret,
+            scope=existing.scope if existing else DEMO_CLIENT_SCOPE,
+            token_format=existing.token_format if existing else token_format,
+        )
+        saved = True
+    if saved and (given or new_secret):
+        write_kept(path, {"client_id": client_id, "client_secret": client_secret})
+    return client_id, client_secret if shown else NOT_SHOWN
 
 
 @main.group(invoke_without_command=True)
@@ -412,7 +419,8 @@ def demo(host, port, authserver_port, plain_http, instance_path, client_id, clie
             "PLAYGROUND_JWKS_URI": info["Token endpoint"].removesuffix("/token") + "/jwks",
             "PLAYGROUND_DEMO_BASE": info["Token endpoint"].removesuffix("/oauth2/token"),
             "PLAYGROUND_CLIENT_ID": info["Client ID"],
-            "PLAYGROUND_CLIENT_SECRET": info["Client Secret"],
+            # A secret changed by hand is not known here: the form is left for it.
+            "PLAYGROUND_CLIENT_SECRET": "" if info["Client Secret"] == NOT_SHOWN else info["Client Secret"],
         }
         if "CA certificate" in info:
             pg_env["PLAYGROUND_CA_BUNDLE"] = info["CA certificate"]

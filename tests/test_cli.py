@@ -113,6 +113,23 @@ def test_clients_add_list_remove(tmp_path):
     assert missing.exit_code == 1 and "No client" in missing.output
 
 
+def test_a_demo_secret_set_by_hand_is_not_overwritten(tmp_path):
+    args = ["authserver", "--http", "--port", "0", "--instance-path", str(tmp_path)]
+    with running(args) as first:
+        kept = first.banner["Client Secret"]
+    runner = CliRunner()
+    base = ["authserver", "--instance-path", str(tmp_path), "clients", "add"]
+    for client_id in ("playground-demo", "playground-demo-jwt"):
+        result = runner.invoke(main, base + [client_id, "--secret", "set-by-hand", "--scope", "read write"])
+        assert result.exit_code == 0, result.output
+    with running(args) as second:
+        assert second.banner["Client Secret"] == "(changed by hand; not shown)"
+        assert kept not in "\n".join(f"{k}: {v}" for k, v in second.banner.items())
+        client_credentials({**second.banner, "Client Secret": "set-by-hand"}, verify=True)
+    with running(args) as third:  # and it stays so
+        client_credentials({**third.banner, "Client Secret": "set-by-hand"}, verify=True)
+
+
 def test_port_in_use_is_a_clear_error(tmp_path):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
+from authlib.oauth2.rfc6749.errors import InvalidRequestError
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 
@@ -15,6 +15,10 @@ from .models import INTROSPECT_SCOPE, Client, Token, find_client, find_token
 #: as WSO2 IS does: the client's own credentials, or a Bearer token with the
 #: `internal_oauth2_introspect` scope.
 ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "bearer_introspect"]
+#: What the metadata lists: only names registered for RFC 8414 §2's
+#: *_auth_methods_supported (IANA "OAuth Token Endpoint Authentication Methods").
+#: The Bearer token is still accepted, but "bearer_introspect" is our own name.
+ADVERTISED_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 
 
 def check_token_param(oauth_request) -> None:
@@ -91,11 +95,15 @@ class DemoRevocationEndpoint(RevocationEndpoint):
         check_token_param(oauth_request)
 
     def authenticate_token(self, oauth_request, client):
-        """Only the client's own tokens, unless it holds the introspection scope."""
+        """Only the client's own tokens, unless it holds the introspection scope.
+
+        RFC 7009 §2.2: another client's token is answered as an unknown one is,
+        200 and nothing revoked, so the answer tells nothing about it.
+        """
         self.check_params(oauth_request, client)
         token = self.query_token(oauth_request.form["token"], oauth_request.form.get("token_type_hint"))
         if token and not (token.check_client(client) or may_see_all_tokens(client, oauth_request)):
-            raise InvalidGrantError(description="The token was issued to another client.")
+            return None
         return token
 
     def query_token(self, token_string, token_type_hint):

@@ -8,9 +8,10 @@ from flask import Blueprint, Flask, current_app, jsonify, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from .context import issuer, public_base
-from .endpoints import ENDPOINT_AUTH_METHODS
+from .endpoints import ADVERTISED_ENDPOINT_AUTH_METHODS
 from .grants.client_credentials import TOKEN_AUTH_METHODS
 from .keys import public_jwks
+from .server import basic_credentials
 
 bp = Blueprint("authserver", __name__)
 
@@ -61,6 +62,12 @@ def check_form_request():
     # RFC 6749 §2.3: "The client MUST NOT use more than one authentication method in each request."
     if "Authorization" in request.headers and "client_secret" in request.form:
         return invalid_request("Use one client authentication method: HTTP Basic or client_secret, not both.")
+    # RFC 6749 §3.2.1: client_id in the body is for a client that does not authenticate;
+    # one that names another client than its Basic credentials is malformed, not a second try.
+    credentials = basic_credentials(request.headers.get("Authorization", ""))
+    body_client_id = request.form.get("client_id")
+    if credentials and body_client_id and body_client_id != credentials[0]:
+        return invalid_request("The client_id in the body is not the client of the Basic credentials.")
     if request.endpoint == "authserver.token" and not request.form.get("grant_type"):
         return invalid_request("The grant_type parameter is required (RFC 6749 section 4.4.2).")
     if request.endpoint in ("authserver.introspect", "authserver.revoke") and not request.form.get("token"):
@@ -112,8 +119,8 @@ def metadata() -> dict[str, Any]:
         "grant_types_supported": ["client_credentials"],
         "response_types_supported": [],
         "token_endpoint_auth_methods_supported": TOKEN_AUTH_METHODS,
-        "introspection_endpoint_auth_methods_supported": ENDPOINT_AUTH_METHODS,
-        "revocation_endpoint_auth_methods_supported": ENDPOINT_AUTH_METHODS,
+        "introspection_endpoint_auth_methods_supported": ADVERTISED_ENDPOINT_AUTH_METHODS,
+        "revocation_endpoint_auth_methods_supported": ADVERTISED_ENDPOINT_AUTH_METHODS,
         "access_token_signing_alg_values_supported": ["RS256"],
     }
 

@@ -70,14 +70,13 @@ class InvalidBearerError(OAuth2Error):
 # -- client authentication -----------------------------------------------------
 
 
-def authenticate_client_secret_basic(query_client, oauth_request) -> Client | None:
-    """`client_secret_basic` with RFC 6749 §2.3.1's form-urlencoding of ID and secret.
+def basic_credentials(header: str) -> tuple[str, str] | None:
+    """The client ID and secret of an HTTP Basic `Authorization` header, RFC 6749 §2.3.1-decoded.
 
-    Authlib's built-in one decodes with `unquote`, which leaves a `+` (an encoded
-    space) as it is; the RFC says application/x-www-form-urlencoded, so
-    `unquote_plus` is right.
+    Authlib's own decoding uses `unquote`, which leaves a `+` (an encoded space)
+    as it is; the RFC says application/x-www-form-urlencoded, so `unquote_plus`.
     """
-    scheme, _, value = oauth_request.headers.get("Authorization", "").partition(" ")
+    scheme, _, value = header.partition(" ")
     if scheme.lower() != "basic" or not value.strip():
         return None
     try:
@@ -87,7 +86,15 @@ def authenticate_client_secret_basic(query_client, oauth_request) -> Client | No
     username, sep, password = decoded.partition(":")
     if not sep:
         return None
-    return verify_client(query_client, unquote_plus(username), unquote_plus(password))
+    return unquote_plus(username), unquote_plus(password)
+
+
+def authenticate_client_secret_basic(query_client, oauth_request) -> Client | None:
+    """`client_secret_basic`: HTTP Basic with form-urlencoded ID and secret (see basic_credentials)."""
+    credentials = basic_credentials(oauth_request.headers.get("Authorization", ""))
+    if credentials is None:
+        return None
+    return verify_client(query_client, *credentials)
 
 
 def authenticate_client_secret_post(query_client, oauth_request) -> Client | None:
