@@ -352,7 +352,7 @@ def test_discovery(authserver, path):
     assert meta["introspection_endpoint"] == authserver.introspection_endpoint
     assert meta["revocation_endpoint"] == authserver.revocation_endpoint
     assert meta["jwks_uri"] == authserver.url + "/oauth2/jwks"
-    assert meta["grant_types_supported"] == ["client_credentials"]
+    assert meta["grant_types_supported"] == ["client_credentials", "authorization_code", "refresh_token"]
     assert "client_secret_basic" in meta["token_endpoint_auth_methods_supported"]
 
 

@@ -24,7 +24,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from .context import get_db
 from .endpoints import DemoIntrospectionEndpoint, DemoRevocationEndpoint
+from .grants.authorization_code import AuthorizationCodeGrant, code_challenge
 from .grants.client_credentials import ClientCredentialsGrant
+from .grants.refresh_token import RefreshTokenGrant
 from .models import INTROSPECT_SCOPE, SECRET_HASH_METHOD, Client, find_client, find_token
 
 #: RFC 7617 §2: a Basic challenge must name a realm.
@@ -211,6 +213,8 @@ def create_server(app) -> AuthorizationServer:
     server.register_client_auth_method("client_secret_post", authenticate_client_secret_post)
     server.register_client_auth_method("bearer_introspect", authenticate_bearer_introspect)
     server.register_grant(ClientCredentialsGrant)
+    server.register_grant(AuthorizationCodeGrant, [code_challenge()])
+    server.register_grant(RefreshTokenGrant)
     server.register_endpoint(DemoIntrospectionEndpoint)
     server.register_endpoint(DemoRevocationEndpoint)
     return server

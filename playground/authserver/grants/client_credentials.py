@@ -7,7 +7,7 @@ import re
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidScopeError
 
-from ..tokens import issue_token, requested_audience
+from ..tokens import USER_SCOPES, issue_token, requested_audience
 
 TOKEN_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 #: RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
@@ -29,10 +29,19 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):
         unknown = [s for s in requested if s not in self.client.scopes]
         if unknown:
             raise InvalidScopeError(description=f"The client may not request: {' '.join(unknown)}.")
+        about_users = [s for s in requested if s in USER_SCOPES]
+        if about_users:
+            raise InvalidScopeError(
+                description=f"{' '.join(about_users)}: scopes about a user, and this grant has none. "
+                "Use the authorization code grant."
+            )
 
     def create_token_response(self):
-        """Issue the token (opaque or RFC 9068 JWT, as the client is set)."""
+        """Issue the token (opaque or RFC 9068 JWT, as the client is set).
+
+        Without a scope asked for, every scope of the client that is not about a user.
+        """
         client = self.client
-        scope = client.get_allowed_scope(self.request.payload.scope)
+        scope = self.request.payload.scope or " ".join(s for s in client.scopes if s not in USER_SCOPES)
         body = issue_token(client, scope, requested_audience(client))
         return 200, body, self.TOKEN_RESPONSE_HEADER
