@@ -30,6 +30,12 @@ BANNER = [
     "Client ID",
     "Client Secret",
     "JWT Client ID",
+    "Authorization endpoint",
+    "UserInfo endpoint",
+    "Logout endpoint",
+    "Public Client ID",
+    "User",
+    "Password",
 ]
 
 
@@ -286,10 +292,17 @@ def test_wheel_ships_templates_and_static(tmp_path):
     (wheel,) = tmp_path.glob("*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     for folder in ("templates", "static"):
-        files = sorted(p.name for p in (ROOT / folder).iterdir())
-        assert files
+        files = sorted(
+            p.relative_to(ROOT / folder).as_posix() for p in (ROOT / folder).rglob("*") if p.is_file()
+        )
+        assert files and "authserver/login.html" in files + [
+            "authserver/login.html" if folder == "static" else ""
+        ]
         for name in files:
             assert f"playground/{folder}/{name}" in names
+    # The store's migrations ship too: an installed server upgrades an old instance folder.
+    assert "playground/authserver/migrations/versions/0001_baseline.py" in names
+    assert "playground/authserver/migrations/env.py" in names
     # Installed from the wheel (not the checkout), the app finds its pages and assets.
     site = tmp_path / "site"
     installed = subprocess.run(

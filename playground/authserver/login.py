@@ -48,7 +48,12 @@ def current_login() -> dict[str, Any] | None:
 
 def start_login(user: User) -> dict[str, Any]:
     """Sign the user in at this browser: a new session (a new `sid`), auth_time now."""
-    session.clear()  # nothing of an earlier session carries over into the new one
+    # Nothing of an earlier login carries over; the CSRF token does, since this
+    # request's forms were (or will be) given the one Flask-WTF has cached for it.
+    csrf_token = session.get("csrf_token")
+    session.clear()
+    if csrf_token:
+        session["csrf_token"] = csrf_token
     session.permanent = True
     session["login"] = {"uid": user.id, "auth_time": now(), "sid": secrets.token_urlsafe(16)}
     login = current_login()
