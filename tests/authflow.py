@@ -155,8 +155,8 @@ def login_and_consent(
     """Run the authorization request to its answer; the callback's parameters.
 
     Signs in if the sign-in page comes (it must, when `username` is given), then
-    presses Allow (or Deny) if the consent page comes. `kwargs` go to requests
-    (e.g. `verify=` for the demo's CA).
+    presses Allow (or Deny) if the consent page comes. `kwargs` go to the first
+    request; for the demo's CA, set `session.verify` so that every request trusts it.
     """
     response = start(session, server, params, method, **kwargs)
     if is_login_page(response):
