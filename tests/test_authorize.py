@@ -265,13 +265,17 @@ def test_the_forms_are_csrf_protected(oidc_authserver):
         "sign_in": "Sign in",
     }
     response = browser.post(
-        oidc_authserver.url + "/oauth2/authorize/login", data=forged, allow_redirects=False
+        oidc_authserver.url + "/oauth2/authorize/login",
+        data=forged,
+        allow_redirects=False,
+        timeout=10,
     )
     assert response.status_code == 400 and "CSRF" in response.text
     other_browser = requests.Session()  # the right token, but in another browser's session
     response = other_browser.post(
         oidc_authserver.url + "/oauth2/authorize/login",
         data={**forged, "csrf_token": form.fields["csrf_token"]},
+        timeout=10,
     )
     assert response.status_code == 400
     assert is_login_page(start(browser, oidc_authserver, code_request()))  # still not signed in

@@ -36,6 +36,7 @@ def active(server, token) -> bool:
         server.introspection_endpoint,
         data={"token": token},
         headers={"Authorization": basic(WEB_ID, WEB_SECRET)},
+        timeout=10,
     )
     return response.json()["active"]
 
@@ -138,11 +139,14 @@ def test_a_public_client_sends_its_client_id_only(oidc_authserver):
     revoked = requests.post(
         oidc_authserver.revocation_endpoint,
         data={"token": rotated.json()["refresh_token"], "client_id": SPA_ID},
+        timeout=10,
     )
     assert revoked.status_code == 200
     assert not active(oidc_authserver, rotated.json()["access_token"])
     introspect = requests.post(
-        oidc_authserver.introspection_endpoint, data={"token": "x", "client_id": SPA_ID}
+        oidc_authserver.introspection_endpoint,
+        data={"token": "x", "client_id": SPA_ID},
+        timeout=10,
     )
     assert introspect.status_code == 401
 
@@ -221,6 +225,7 @@ def test_revoking_a_refresh_token_ends_its_grant(oidc_authserver):
         oidc_authserver.revocation_endpoint,
         data={"token": tokens["refresh_token"], "token_type_hint": "refresh_token"},
         headers={"Authorization": basic(WEB_ID, WEB_SECRET)},
+        timeout=10,
     )
     assert response.status_code == 200
     assert not active(oidc_authserver, tokens["access_token"])  # RFC 7009 §2.1
@@ -234,6 +239,7 @@ def test_a_client_not_registered_for_the_grant_is_unauthorized(oidc_authserver):
         oidc_authserver.token_endpoint,
         data={"grant_type": "authorization_code", "code": "x", "redirect_uri": REDIRECT_URI},
         headers={"Authorization": basic(CLIENT_ID, CLIENT_SECRET)},
+        timeout=10,
     )
     assert response.json()["error"] == "unauthorized_client"
 
@@ -244,11 +250,13 @@ def test_client_credentials_grants_no_user_scopes(oidc_authserver):
         oidc_authserver.token_endpoint,
         data={"grant_type": "client_credentials"},
         headers={"Authorization": basic("both", "both-secret")},
+        timeout=10,
     )
     assert plain.json()["scope"] == "read"
     asked = requests.post(
         oidc_authserver.token_endpoint,
         data={"grant_type": "client_credentials", "scope": "openid"},
         headers={"Authorization": basic("both", "both-secret")},
+        timeout=10,
     )
     assert asked.status_code == 400 and asked.json()["error"] == "invalid_scope"

@@ -13,7 +13,6 @@ redirect URI are known good, the error is shown on this server's own page
 
 from __future__ import annotations
 
-import re
 import secrets
 import time
 from dataclasses import asdict, dataclass, field
@@ -25,6 +24,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.datastructures import MultiDict
 
 from .context import get_db, issuer
+from .grants.client_credentials import SCOPE_TOKEN
 from .models import AuthorizationCode, Client, Consent, TokenFamily, find_client, hash_token, now
 from .oidc import verify_id_token
 
@@ -48,8 +48,6 @@ SINGLE = (
     "code_challenge",
     "code_challenge_method",
 )
-#: RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
-SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
 #: How long the login and consent pages of one authorization request stay usable.
 PENDING_LIFETIME = 600
 

@@ -7,6 +7,9 @@ from urllib.parse import urlsplit
 from flask import current_app, g, request
 from sqlalchemy.orm import Session
 
+#: RFC 7617 §2 and RFC 6750 §3: the realm of the server's Basic and Bearer challenges.
+REALM = "playground-demo"
+
 
 def get_db() -> Session:
     """The request's database session, closed at teardown."""

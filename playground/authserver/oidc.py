@@ -13,14 +13,10 @@ from joserfc import jwt
 from joserfc.errors import JoseError, SecurityWarning
 from joserfc.jwk import KeySet
 
-from .context import get_db, issuer
+from .context import REALM, get_db, issuer
 from .keys import public_jwks, signing_key
-from .models import Client, User, family_revoked, find_client, find_token, now
+from .models import ID_TOKEN_ALGS, Client, User, family_revoked, find_client, find_token, now
 from .users import user_claims
-
-#: RFC 7617 §2 / RFC 6750 §3: the realm of the challenges.
-REALM = "playground-demo"
-ID_TOKEN_ALGS = ["RS256", "ES256", "EdDSA"]
 
 
 @contextlib.contextmanager
@@ -86,7 +82,7 @@ def verify_id_token(value: str) -> dict[str, Any] | None:
     try:
         keys = KeySet.import_key_set(public_jwks())
         with quiet_eddsa():
-            token = jwt.decode(value, keys, algorithms=ID_TOKEN_ALGS)
+            token = jwt.decode(value, keys, algorithms=list(ID_TOKEN_ALGS))
     except (JoseError, ValueError, TypeError):
         return None
     claims = dict(token.claims)

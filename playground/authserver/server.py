@@ -22,15 +22,13 @@ from authlib.oauth2.rfc6749.errors import InvalidClientError
 from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .context import get_db
+from .context import REALM, get_db
 from .endpoints import DemoIntrospectionEndpoint, DemoRevocationEndpoint
 from .grants.authorization_code import AuthorizationCodeGrant, code_challenge
 from .grants.client_credentials import ClientCredentialsGrant
 from .grants.refresh_token import RefreshTokenGrant
 from .models import INTROSPECT_SCOPE, SECRET_HASH_METHOD, Client, find_client, find_token
 
-#: RFC 7617 §2: a Basic challenge must name a realm.
-REALM = "playground-demo"
 #: Compared against when a client ID is unknown (see verify_client).
 UNKNOWN_CLIENT_HASH = generate_password_hash(secrets.token_urlsafe(16), method=SECRET_HASH_METHOD)
 
