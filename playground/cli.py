@@ -18,10 +18,21 @@ from .wsgi import PortInUse
 from .wsgi import serve as serve_wsgi
 
 DEMO_CLIENT_ID = "playground-demo"
-DEMO_CLIENT_SCOPE = "read write"
+DEMO_CLIENT_SCOPE = "openid profile email offline_access read write"
 DEMO_CLIENT_FILE = "demo-client.json"
+DEMO_USER_FILE = "demo-user.json"
+DEMO_REDIRECTS_FILE = "demo-redirects.json"
+DEMO_USER = "alice"
+DEMO_GRANTS = ("client_credentials", "authorization_code", "refresh_token")
 #: A second demo client, same secret, that gets RFC 9068 JWT access tokens.
 JWT_SUFFIX = "-jwt"
+#: A third, public (no secret, PKCE required), as a browser or mobile app would be.
+PUBLIC_SUFFIX = "-public"
+#: The playground's callback and post-logout pages, relative to its base URL.
+CALLBACK_PATH = "/playground2/oauth2client"
+LOGGED_OUT_PATH = "/playground2/logged-out"
+#: Shown instead of a kept secret or password that no longer matches the store's.
+NOT_SHOWN = "(changed by hand; not shown)"
 LOCAL_HOSTS = ("127.0.0.1", "0.0.0.0", "::", "::1", "localhost", "")
 
 
@@ -92,16 +103,23 @@ def serve(host: str, port: int, threads: int) -> None:
 # -- authserver ----------------------------------------------------------------
 
 
-def open_store(database_url: str | None, instance_path: str):
-    """A session on the demo server's database (created if new); a clear error if it cannot be opened."""
+def open_store(database_url: str | None, instance_path: str, upgrade: bool = False):
+    """A session on the demo server's database; a clear error if it cannot be opened.
+
+    The default store (SQLite in the instance folder) is made or upgraded as it
+    opens; one named by URL only with `upgrade=True` (`db upgrade`), else a store
+    that is behind stops the command with one line naming `db upgrade`.
+    """
     from sqlalchemy.exc import SQLAlchemyError
 
-    from .authserver.models import default_database_url, make_session_factory
+    from .authserver.store import StoreError, default_database_url, make_session_factory
 
     try:
         if not database_url:
-            database_url = default_database_url(instance_path)
-        return make_session_factory(database_url)()
+            database_url, upgrade = default_database_url(instance_path), True
+        return make_session_factory(database_url, upgrade=upgrade)()
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from None
     except (SQLAlchemyError, OSError, ImportError) as exc:
         hint = ""
         if "postgres" in (database_url or ""):
@@ -110,56 +128,169 @@ def open_store(database_url: str | None, instance_path: str):
         raise click.ClickException(f"Cannot open the database {database_url!r}: {reason}.{hint}") from None
 
 
+def read_kept(path: Path) -> dict[str, str]:
+    """A JSON file of kept demo credentials, or {} if missing or unreadable."""
+    try:
+        kept = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return kept if isinstance(kept, dict) else {}
+
+
+def write_kept(path: Path, values: dict) -> None:
+    """Keep demo credentials in the instance folder, readable by the owner only."""
+    os.makedirs(path.parent, mode=0o700, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump(values, f)
+
+
+def demo_redirects(base_urls: list[str]) -> tuple[list[str], list[str]]:
+    """The playground's callback and post-logout URIs under each of these base URLs."""
+    return [b + CALLBACK_PATH for b in base_urls], [b + LOGGED_OUT_PATH for b in base_urls]
+
+
+#: Registered when a demo client is made: the playground's pages under `playground serve`'s
+#: default port. `playground demo` adds those of the port it actually takes.
+DEFAULT_REDIRECTS = demo_redirects(["http://localhost:8080", "http://127.0.0.1:8080"])
+
+
 def ensure_demo_client(
     session, instance_path: str, client_id: str | None, client_secret: str | None
 ) -> tuple[str, str]:
-    """The demo client's credentials: given, kept from an earlier start, or new.
+    """The demo clients' ID and the secret to show: given, kept from an earlier start, or new.
 
     The secret is stored hashed in the database; the instance folder keeps the
-    plain one (owner-readable only) so that later starts can show it again.
+    plain one (owner-readable only) so that later starts can show it again. A
+    secret given with --client-secret is set. One set by hand since (`clients
+    add ... --secret`) is left alone: the banner then says it is not shown.
+    Every start also makes sure the three demo clients can run the code flow
+    (grants, scopes, the public client), keeping whatever else was set on them.
     """
     from .authserver.models import find_client, save_client
 
     path = Path(instance_path) / DEMO_CLIENT_FILE
-    kept: dict[str, str] = {}
-    if path.exists():
-        try:
-            kept = json.loads(path.read_text())
-        except (OSError, ValueError):
-            kept = {}
+    kept = read_kept(path)
     client_id = client_id or kept.get("client_id") or DEMO_CLIENT_ID
-    if client_secret is None and kept.get("client_id") == client_id:
+    given = client_secret is not None
+    if not given and kept.get("client_id") == client_id:
         client_secret = kept.get("client_secret")
-    existing = find_client(session, client_id)
-    jwt_client = find_client(session, client_id + JWT_SUFFIX)
-    if (
-        client_secret
-        and existing is not None
-        and existing.check_client_secret(client_secret)
-        and jwt_client is not None
-        and jwt_client.check_client_secret(client_secret)
-    ):
-        return client_id, client_secret
+    new_secret = not client_secret
     client_secret = client_secret or secrets.token_urlsafe(24)
-    save_client(
+    shown, saved = True, False
+    redirect_uris, logout_uris = DEFAULT_REDIRECTS
+    for cid, token_format in ((client_id, "opaque"), (client_id + JWT_SUFFIX, "jwt")):
+        existing = find_client(session, cid)
+        if existing is not None and not given:
+            if not existing.check_client_secret(client_secret):
+                shown = False  # changed by hand: keep it, and do not pretend to know it
+            continue
+        save_client(
+            session,
+            cid,
+            client_secret,
+            scope=existing.scope if existing else DEMO_CLIENT_SCOPE,
+            token_format=existing.token_format if existing else token_format,
+            client_name="Playground demo client",
+            grant_types=existing.grant_list if existing else DEMO_GRANTS,
+            redirect_uris=(existing.redirect_uri_list if existing else []) or redirect_uris,
+            post_logout_redirect_uris=(existing.post_logout_redirect_uri_list if existing else [])
+            or logout_uris,
+            id_token_alg=existing.id_token_signed_response_alg if existing else "RS256",
+        )
+        saved = True
+    if find_client(session, client_id + PUBLIC_SUFFIX) is None:
+        save_client(
+            session,
+            client_id + PUBLIC_SUFFIX,
+            None,
+            scope=DEMO_CLIENT_SCOPE,
+            client_name="Playground demo public client",
+            public=True,
+            require_pkce=True,
+            grant_types=["authorization_code", "refresh_token"],
+            redirect_uris=redirect_uris,
+            post_logout_redirect_uris=logout_uris,
+        )
+    for cid in (client_id, client_id + JWT_SUFFIX, client_id + PUBLIC_SUFFIX):
+        upgrade_demo_client(session, find_client(session, cid))
+    if saved and (given or new_secret):
+        write_kept(path, {"client_id": client_id, "client_secret": client_secret})
+    return client_id, client_secret if shown else NOT_SHOWN
+
+
+def upgrade_demo_client(session, client) -> None:
+    """A demo client made before the code flow came gets its grants, scopes and redirect URIs."""
+    import json
+
+    grants = [g for g in DEMO_GRANTS if not (client.public and g == "client_credentials")]
+    client.grant_types = json.dumps(list(dict.fromkeys(client.grant_list + grants)))
+    client.scope = " ".join(dict.fromkeys(client.scopes + DEMO_CLIENT_SCOPE.split()))
+    if not client.redirect_uri_list:
+        client.redirect_uris = json.dumps(DEFAULT_REDIRECTS[0])
+    if not client.post_logout_redirect_uri_list:
+        client.post_logout_redirect_uris = json.dumps(DEFAULT_REDIRECTS[1])
+    session.commit()
+
+
+def ensure_demo_user(session, instance_path: str) -> tuple[str, str]:
+    """The demo user `alice` and the password to show, as the demo client's secret is kept.
+
+    Made on first start with a random password, stored hashed, kept in plain text
+    in the instance folder (0600) to be shown on every start. A password set by
+    hand since (`users add alice --password ...`) is left alone and not shown.
+    """
+    from .authserver.users import check_password, find_user, save_user
+
+    path = Path(instance_path) / DEMO_USER_FILE
+    kept = read_kept(path)
+    password = kept.get("password") if kept.get("username") == DEMO_USER else None
+    user = find_user(session, DEMO_USER)
+    if user is not None:
+        return DEMO_USER, password if password and check_password(user, password) else NOT_SHOWN
+    password = password or secrets.token_urlsafe(12)
+    save_user(
         session,
-        client_id,
-        client_secret,
-        scope=existing.scope if existing else DEMO_CLIENT_SCOPE,
-        token_format=existing.token_format if existing else "opaque",
+        DEMO_USER,
+        password,
+        name="Alice Example",
+        given_name="Alice",
+        family_name="Example",
+        email="alice@example.com",  # RFC 2606: a name for examples, no one's mailbox
     )
-    save_client(
-        session,
-        client_id + JWT_SUFFIX,
-        client_secret,
-        scope=jwt_client.scope if jwt_client else DEMO_CLIENT_SCOPE,
-        token_format="jwt",
-    )
-    os.makedirs(instance_path, mode=0o700, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        json.dump({"client_id": client_id, "client_secret": client_secret}, f)
-    return client_id, client_secret
+    write_kept(path, {"username": DEMO_USER, "password": password})
+    return DEMO_USER, password
+
+
+def register_demo_redirects(database_url: str | None, instance_path: str, playground_url: str) -> None:
+    """Register the playground's callback and logged-out pages, at the port it took, on the demo clients.
+
+    Both localhost and 127.0.0.1 (and the host of `playground_url`): browsers may
+    reach the playground either way, and the match stays exact. The URIs an
+    earlier demo added for another port are dropped (kept in demo-redirects.json);
+    any registered by hand stay. The server reads clients per request: no restart.
+    """
+    from urllib.parse import urlsplit
+
+    from .authserver.models import register_redirect_uris
+
+    parts = urlsplit(playground_url)
+    hosts = dict.fromkeys([parts.hostname or "localhost", "localhost", "127.0.0.1"])
+    bases = [f"{parts.scheme}://{f'[{h}]' if ':' in h else h}:{parts.port}" for h in hosts]
+    redirect_uris, logout_uris = demo_redirects(bases)
+    path = Path(instance_path) / DEMO_REDIRECTS_FILE
+    previous = read_kept(path).get("uris", [])
+    defaults = set(DEFAULT_REDIRECTS[0] + DEFAULT_REDIRECTS[1])
+    replacing = [u for u in previous if u not in defaults]
+    kept = read_kept(Path(instance_path) / DEMO_CLIENT_FILE)
+    client_id = kept.get("client_id") or DEMO_CLIENT_ID
+    session = open_store(database_url, instance_path)
+    try:
+        for cid in (client_id, client_id + JWT_SUFFIX, client_id + PUBLIC_SUFFIX):
+            register_redirect_uris(session, cid, redirect_uris, logout_uris, replacing=replacing)
+    finally:
+        session.close()
+    write_kept(path, {"uris": redirect_uris + logout_uris})
 
 
 @main.group(invoke_without_command=True)
@@ -191,7 +322,7 @@ def ensure_demo_client(
 def authserver(
     ctx, host, port, plain_http, database_url, instance_path, client_id, client_secret, workers, threads
 ):
-    """Run the demo authorization server alone (or manage its clients)."""
+    """Run the demo authorization server alone (or manage its clients, users and store)."""
     instance_path = instance_path or default_instance_path()
     ctx.obj = {"database_url": database_url, "instance_path": instance_path}
     if ctx.invoked_subcommand is not None:
@@ -202,6 +333,7 @@ def authserver(
     session = open_store(database_url, instance_path)
     try:
         client_id, client_secret = ensure_demo_client(session, instance_path, client_id, client_secret)
+        username, password = ensure_demo_user(session, instance_path)
     finally:
         session.close()
     tls = (
@@ -222,6 +354,12 @@ def authserver(
             f"Client ID: {client_id}",
             f"Client Secret: {client_secret}",
             f"JWT Client ID: {client_id}{JWT_SUFFIX}",
+            f"Authorization endpoint: {url}/oauth2/authorize",
+            f"UserInfo endpoint: {url}/oauth2/userinfo",
+            f"Logout endpoint: {url}/oidc/logout",
+            f"Public Client ID: {client_id}{PUBLIC_SUFFIX}",
+            f"User: {username}",
+            f"Password: {password}",
         ]
         if tls:
             lines.append(f"CA certificate: {tls.ca_cert}")
@@ -261,18 +399,63 @@ def clients() -> None:
 @click.option(
     "--lifetime", default=3600, show_default=True, type=click.IntRange(1), help="Token lifetime, seconds."
 )
+@click.option("--name", "client_name", default="", help="What the sign-in and consent pages call it.")
+@click.option(
+    "--grant",
+    "grants",
+    multiple=True,
+    type=click.Choice(["client_credentials", "authorization_code", "refresh_token"]),
+    help="A grant it may use (repeatable; default: client_credentials, or authorization_code if --public).",
+)
+@click.option(
+    "--redirect-uri", "redirect_uris", multiple=True, help="A redirect URI, matched exactly (repeatable)."
+)
+@click.option(
+    "--post-logout-redirect-uri",
+    "logout_uris",
+    multiple=True,
+    help="Where RP-initiated logout may send the browser back to (repeatable).",
+)
+@click.option("--public", is_flag=True, help="A public client: no secret, client_id only; PKCE required.")
+@click.option("--require-pkce", is_flag=True, help="Refuse authorization requests without a code_challenge.")
+@click.option(
+    "--id-token-alg", type=click.Choice(["RS256", "ES256", "EdDSA"]), default="RS256", show_default=True
+)
+@click.option(
+    "--always-refresh-token",
+    is_flag=True,
+    help="A refresh token with every code (with the refresh_token grant), not only for offline_access.",
+)
 @click.pass_obj
-def clients_add(obj, client_id, secret, scope, token_format, lifetime):
+def clients_add(obj, client_id, secret, scope, token_format, lifetime, client_name, grants, redirect_uris,
+                logout_uris, public, require_pkce, id_token_alg, always_refresh_token):  # fmt: skip
     """Add a client, or replace the one with that ID."""
     from .authserver.models import save_client
 
-    shown = secret is None
-    secret = secret or secrets.token_urlsafe(24)
+    if public and secret:
+        raise click.UsageError("A public client has no secret: leave out --secret.")
+    shown = secret is None and not public
+    secret = None if public else secret or secrets.token_urlsafe(24)
     session = open_store(obj["database_url"], obj["instance_path"])
     try:
         save_client(
-            session, client_id, secret, scope=scope, token_format=token_format, token_lifetime=lifetime
+            session,
+            client_id,
+            secret,
+            scope=scope,
+            token_format=token_format,
+            token_lifetime=lifetime,
+            client_name=client_name,
+            public=public,
+            grant_types=list(grants) or None,
+            redirect_uris=list(redirect_uris),
+            post_logout_redirect_uris=list(logout_uris),
+            require_pkce=require_pkce,
+            id_token_alg=id_token_alg,
+            always_refresh_token=always_refresh_token,
         )
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
     finally:
         session.close()
     click.echo(f"Client ID: {client_id}")
@@ -291,9 +474,19 @@ def clients_list(obj):
     session = open_store(obj["database_url"], obj["instance_path"])
     try:
         rows = session.scalars(select(Client).order_by(Client.client_id)).all()
-        click.echo(f"{'CLIENT ID':30} {'FORMAT':7} {'LIFETIME':>8}  SCOPE")
+        click.echo(f"{'CLIENT ID':30} {'TYPE':12} {'FORMAT':7} {'LIFETIME':>8} {'ID TOKEN':8}  SCOPE")
         for c in rows:
-            click.echo(f"{c.client_id:30} {c.token_format:7} {c.token_lifetime:>8}  {c.scope}")
+            kind = "public" if c.public else "confidential"
+            click.echo(
+                f"{c.client_id:30} {kind:12} {c.token_format:7} {c.token_lifetime:>8} "
+                f"{c.id_token_signed_response_alg:8}  {c.scope}"
+            )
+            pkce = ", PKCE required" if c.public or c.require_pkce else ""
+            click.echo(f"{'':4}grants: {' '.join(c.grant_list)}{pkce}")
+            for uri in c.redirect_uri_list:
+                click.echo(f"{'':4}redirect URI: {uri}")
+            for uri in c.post_logout_redirect_uri_list:
+                click.echo(f"{'':4}post-logout redirect URI: {uri}")
     finally:
         session.close()
 
@@ -312,6 +505,94 @@ def clients_remove(obj, client_id):
     finally:
         session.close()
     click.echo(f"Removed {client_id}")
+
+
+@authserver.group()
+def users() -> None:
+    """Manage the demo server's users (who sign in at its authorization endpoint)."""
+
+
+@users.command("add")
+@click.argument("username")
+@click.option("--password", default=None, help="The password (default: a random one, printed once).")
+@click.option("--name", default="", help="Full name (the profile scope's name claim).")
+@click.option("--given-name", default="")
+@click.option("--family-name", default="")
+@click.option("--email", default="", help="Email address (the email scope's email claim).")
+@click.pass_obj
+def users_add(obj, username, password, name, given_name, family_name, email):
+    """Add a user, or update the one with that name (its sub stays)."""
+    from .authserver.users import save_user
+
+    shown = password is None
+    password = password or secrets.token_urlsafe(12)
+    session = open_store(obj["database_url"], obj["instance_path"])
+    try:
+        save_user(
+            session,
+            username,
+            password,
+            name=name,
+            given_name=given_name,
+            family_name=family_name,
+            email=email,
+        )
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        session.close()
+    click.echo(f"User: {username}")
+    if shown:
+        click.echo(f"Password: {password}")
+
+
+@users.command("list")
+@click.pass_obj
+def users_list(obj):
+    """List users (passwords are stored hashed and never shown)."""
+    from sqlalchemy import select
+
+    from .authserver.models import User
+
+    session = open_store(obj["database_url"], obj["instance_path"])
+    try:
+        click.echo(f"{'USER':20} {'SUB':34} {'NAME':24} EMAIL")
+        for u in session.scalars(select(User).order_by(User.username)).all():
+            click.echo(f"{u.username:20} {u.sub:34} {u.name:24} {u.email}")
+    finally:
+        session.close()
+
+
+@users.command("remove")
+@click.argument("username")
+@click.pass_obj
+def users_remove(obj, username):
+    """Remove a user and every code, token and consent of theirs."""
+    from .authserver.users import remove_user
+
+    session = open_store(obj["database_url"], obj["instance_path"])
+    try:
+        if not remove_user(session, username):
+            raise click.ClickException(f"No user {username!r}.")
+    finally:
+        session.close()
+    click.echo(f"Removed {username}")
+
+
+@authserver.group()
+def db() -> None:
+    """Manage the demo server's store (its schema migrations)."""
+
+
+@db.command("upgrade")
+@click.pass_obj
+def db_upgrade(obj):
+    """Bring the store to the schema this version needs (a store made before migrations is adopted)."""
+    from .authserver.store import head_revision
+
+    session = open_store(obj["database_url"], obj["instance_path"], upgrade=True)
+    session.close()
+    click.echo(f"The store is at revision {head_revision()}.")
 
 
 # -- demo ----------------------------------------------------------------------
@@ -387,9 +668,13 @@ def demo(host, port, authserver_port, plain_http, instance_path, client_id, clie
             "PLAYGROUND_DISCOVERY_URL": info["Token endpoint"],  # the issuer: Discover finds the rest
             "PLAYGROUND_ISSUER": info["Token endpoint"],
             "PLAYGROUND_JWKS_URI": info["Token endpoint"].removesuffix("/token") + "/jwks",
+            "PLAYGROUND_AUTHORIZATION_ENDPOINT": info["Authorization endpoint"],
+            "PLAYGROUND_USERINFO_ENDPOINT": info["UserInfo endpoint"],
+            "PLAYGROUND_LOGOUT_ENDPOINT": info["Logout endpoint"],
             "PLAYGROUND_DEMO_BASE": info["Token endpoint"].removesuffix("/oauth2/token"),
             "PLAYGROUND_CLIENT_ID": info["Client ID"],
-            "PLAYGROUND_CLIENT_SECRET": info["Client Secret"],
+            # A secret changed by hand is not known here: the form is left for it.
+            "PLAYGROUND_CLIENT_SECRET": "" if info["Client Secret"] == NOT_SHOWN else info["Client Secret"],
         }
         if "CA certificate" in info:
             pg_env["PLAYGROUND_CA_BUNDLE"] = info["CA certificate"]
@@ -401,6 +686,13 @@ def demo(host, port, authserver_port, plain_http, instance_path, client_id, clie
         )
         children.append(pg)
         pg_info = read_banner(pg, "playground")
+        # Only now is the playground's port known (--port 0): its pages become the demo
+        # clients' redirect URIs, in the store the server reads each request from.
+        register_demo_redirects(
+            os.environ.get("AUTHSERVER_DATABASE_URL"),
+            instance_path or default_instance_path(),
+            pg_info["Playground"],
+        )
         lines = [f"Playground: {pg_info['Playground']}"] + [f"{k}: {v}" for k, v in info.items()]
         click.echo("\n".join(lines) + "\n\nPress Ctrl-C to stop both.\n")
         if host not in ("127.0.0.1", "::1", "localhost"):

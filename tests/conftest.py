@@ -45,6 +45,40 @@ def authserver(tmp_path):
         yield server
 
 
+#: The code flow's fixtures: a user, a confidential client and a public one.
+USER, PASSWORD = "alice", "alice-password"
+WEB_ID, WEB_SECRET = "web", "web-secret"
+SPA_ID = "spa"
+REDIRECT_URI = "http://127.0.0.1:9/cb"  # never reached: the tests read the redirect, not follow it
+LOGOUT_URI = "http://127.0.0.1:9/bye"
+OIDC_SCOPE = "openid profile email offline_access read"
+
+
+@pytest.fixture
+def oidc_authserver(tmp_path):
+    """The demo server with alice, a confidential client `web` and a public client `spa`."""
+    with running_authserver(tmp_path / "authserver.sqlite3") as server:
+        server.add_user(USER, PASSWORD, name="Alice Example", given_name="Alice", email="alice@example.com")
+        server.add_client(
+            WEB_ID,
+            WEB_SECRET,
+            OIDC_SCOPE,
+            client_name="Web App",
+            grant_types=["authorization_code", "refresh_token"],
+            redirect_uris=[REDIRECT_URI],
+            post_logout_redirect_uris=[LOGOUT_URI],
+        )
+        server.add_client(
+            SPA_ID,
+            None,
+            OIDC_SCOPE,
+            public=True,
+            grant_types=["authorization_code", "refresh_token"],
+            redirect_uris=[REDIRECT_URI],
+        )
+        yield server
+
+
 @pytest.fixture(scope="session")
 def tls_authserver(tmp_path_factory):
     """The demo authorization server over HTTPS with its own CA (as `playground demo` runs it)."""

@@ -20,6 +20,7 @@ from werkzeug.serving import make_server
 
 from playground.authserver import create_app as create_authserver
 from playground.authserver.models import save_client
+from playground.authserver.users import save_user
 
 
 @contextlib.contextmanager
@@ -56,12 +57,32 @@ class AuthServer:
     def revocation_endpoint(self) -> str:
         return self.url + "/oauth2/revoke"
 
-    def add_client(self, client_id: str, secret: str, scope: str = "read write", **kwargs) -> None:
+    @property
+    def authorization_endpoint(self) -> str:
+        return self.url + "/oauth2/authorize"
+
+    @property
+    def userinfo_endpoint(self) -> str:
+        return self.url + "/oauth2/userinfo"
+
+    @property
+    def logout_endpoint(self) -> str:
+        return self.url + "/oidc/logout"
+
+    def add_client(self, client_id: str, secret: str | None, scope: str = "read write", **kwargs) -> None:
         """Register a client in the running server's store."""
         add_client(self.app, client_id, secret, scope, **kwargs)
 
+    def add_user(self, username: str, password: str, **claims) -> None:
+        """Add a user to the running server's store."""
+        session = self.app.extensions["demo_authserver"]["sessions"]()
+        try:
+            save_user(session, username, password, **claims)
+        finally:
+            session.close()
 
-def add_client(app: Flask, client_id: str, secret: str, scope: str = "read write", **kwargs) -> None:
+
+def add_client(app: Flask, client_id: str, secret: str | None, scope: str = "read write", **kwargs) -> None:
     """Register a client in an authserver app's store."""
     session = app.extensions["demo_authserver"]["sessions"]()
     try:

@@ -222,18 +222,74 @@ def test_revocation_then_introspection(authserver):
     assert introspect(authserver, token).json() == {"active": False}
 
 
-def test_revoking_another_clients_token_is_refused(authserver):
+def test_revoking_another_clients_token_answers_as_for_an_unknown_token(authserver):
+    """RFC 7009 §2.2: 200, nothing revoked, and nothing said about the token."""
     authserver.add_client("other", "other-secret", "read")
     token = get_token(authserver, "other", "other-secret").json()["access_token"]
+    answers = [
+        requests.post(
+            authserver.revocation_endpoint,
+            data={"token": value},
+            headers={"Authorization": basic(CLIENT_ID, CLIENT_SECRET)},
+            timeout=10,
+        )
+        for value in (token, "no-such-token")
+    ]
+    assert [a.status_code for a in answers] == [200, 200]
+    assert answers[0].content == answers[1].content
+    assert introspect(authserver, token, "other", "other-secret").json()["active"] is True
+
+
+@pytest.mark.parametrize("endpoint", ["token", "introspection", "revocation"])
+def test_basic_for_one_client_with_another_client_id_in_the_body_is_invalid_request(authserver, endpoint):
+    authserver.add_client("other", "other-secret", "read")
+    data = {"grant_type": "client_credentials"} if endpoint == "token" else {"token": "x"}
     response = requests.post(
-        authserver.revocation_endpoint,
-        data={"token": token},
+        getattr(authserver, f"{endpoint}_endpoint"),
+        data={**data, "client_id": "other"},
         headers={"Authorization": basic(CLIENT_ID, CLIENT_SECRET)},
         timeout=10,
     )
     assert response.status_code == 400
-    assert response.json()["error"] == "invalid_grant"
-    assert introspect(authserver, token, "other", "other-secret").json()["active"] is True
+    assert response.json()["error"] == "invalid_request"
+    # The same client_id in the body as in the Basic credentials is fine (RFC 6749 §4.1.3 sends it so).
+    same = requests.post(
+        getattr(authserver, f"{endpoint}_endpoint"),
+        data={**data, "client_id": CLIENT_ID},
+        headers={"Authorization": basic(CLIENT_ID, CLIENT_SECRET)},
+        timeout=10,
+    )
+    assert same.status_code == 200, same.text
+
+
+#: IANA "OAuth Token Endpoint Authentication Methods" (RFC 7591 §2, RFC 8705, RFC 7523, OIDC Core §9).
+REGISTERED_AUTH_METHODS = {
+    "none",
+    "client_secret_post",
+    "client_secret_basic",
+    "client_secret_jwt",
+    "private_key_jwt",
+    "tls_client_auth",
+    "self_signed_tls_client_auth",
+}
+
+
+def test_metadata_names_only_registered_authentication_methods(authserver):
+    meta = requests.get(authserver.url + "/.well-known/openid-configuration", timeout=10).json()
+    names = [k for k in meta if k.endswith("_auth_methods_supported")]
+    assert len(names) == 3
+    for name in names:
+        assert set(meta[name]) <= REGISTERED_AUTH_METHODS, name
+    # The Bearer token is still accepted at introspection, though it has no registered name.
+    authserver.add_client("introspector", "s3cret", "internal_oauth2_introspect")
+    bearer = get_token(authserver, "introspector", "s3cret").json()["access_token"]
+    response = requests.post(
+        authserver.introspection_endpoint,
+        data={"token": bearer},
+        headers={"Authorization": f"Bearer {bearer}"},
+        timeout=10,
+    )
+    assert response.json()["active"] is True
 
 
 def test_revocation_needs_authentication(authserver):
@@ -296,7 +352,7 @@ def test_discovery(authserver, path):
     assert meta["introspection_endpoint"] == authserver.introspection_endpoint
     assert meta["revocation_endpoint"] == authserver.revocation_endpoint
     assert meta["jwks_uri"] == authserver.url + "/oauth2/jwks"
-    assert meta["grant_types_supported"] == ["client_credentials"]
+    assert meta["grant_types_supported"] == ["client_credentials", "authorization_code", "refresh_token"]
     assert "client_secret_basic" in meta["token_endpoint_auth_methods_supported"]
 
 
@@ -409,8 +465,8 @@ def test_jwks_publishes_every_stored_key(authserver):
 
     from joserfc.jwk import RSAKey
 
+    from playground.authserver.keys import JWT_ALG
     from playground.authserver.models import SigningKey
-    from playground.authserver.server import JWT_ALG
 
     requests.get(authserver.url + "/oauth2/jwks", timeout=10)  # makes the first key
     other = RSAKey.generate_key(2048, parameters={"use": "sig", "alg": JWT_ALG}, private=True)

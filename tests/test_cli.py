@@ -30,6 +30,12 @@ BANNER = [
     "Client ID",
     "Client Secret",
     "JWT Client ID",
+    "Authorization endpoint",
+    "UserInfo endpoint",
+    "Logout endpoint",
+    "Public Client ID",
+    "User",
+    "Password",
 ]
 
 
@@ -111,6 +117,23 @@ def test_clients_add_list_remove(tmp_path):
     assert "svc" not in runner.invoke(main, base + ["clients", "list"]).output
     missing = runner.invoke(main, base + ["clients", "remove", "svc"])
     assert missing.exit_code == 1 and "No client" in missing.output
+
+
+def test_a_demo_secret_set_by_hand_is_not_overwritten(tmp_path):
+    args = ["authserver", "--http", "--port", "0", "--instance-path", str(tmp_path)]
+    with running(args) as first:
+        kept = first.banner["Client Secret"]
+    runner = CliRunner()
+    base = ["authserver", "--instance-path", str(tmp_path), "clients", "add"]
+    for client_id in ("playground-demo", "playground-demo-jwt"):
+        result = runner.invoke(main, base + [client_id, "--secret", "set-by-hand", "--scope", "read write"])
+        assert result.exit_code == 0, result.output
+    with running(args) as second:
+        assert second.banner["Client Secret"] == "(changed by hand; not shown)"
+        assert kept not in "\n".join(f"{k}: {v}" for k, v in second.banner.items())
+        client_credentials({**second.banner, "Client Secret": "set-by-hand"}, verify=True)
+    with running(args) as third:  # and it stays so
+        client_credentials({**third.banner, "Client Secret": "set-by-hand"}, verify=True)
 
 
 def test_port_in_use_is_a_clear_error(tmp_path):
@@ -269,10 +292,17 @@ def test_wheel_ships_templates_and_static(tmp_path):
     (wheel,) = tmp_path.glob("*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     for folder in ("templates", "static"):
-        files = sorted(p.name for p in (ROOT / folder).iterdir())
-        assert files
+        files = sorted(
+            p.relative_to(ROOT / folder).as_posix() for p in (ROOT / folder).rglob("*") if p.is_file()
+        )
+        assert files and "authserver/login.html" in files + [
+            "authserver/login.html" if folder == "static" else ""
+        ]
         for name in files:
             assert f"playground/{folder}/{name}" in names
+    # The store's migrations ship too: an installed server upgrades an old instance folder.
+    assert "playground/authserver/migrations/versions/0001_baseline.py" in names
+    assert "playground/authserver/migrations/env.py" in names
     # Installed from the wheel (not the checkout), the app finds its pages and assets.
     site = tmp_path / "site"
     installed = subprocess.run(
@@ -405,3 +435,112 @@ def test_a_chatty_server_does_not_block_on_a_full_stderr_pipe(tmp_path):
     with running(args, env={"PYTHONVERBOSE": "1"}, timeout=30) as server:
         client_credentials(server.banner, verify=True)
         assert 0 < len(server.stderr_lines) <= 200
+
+
+# -- issue 9: users, client options, the code flow under `playground demo` -------------
+
+
+def test_users_add_list_remove(tmp_path):
+    runner = CliRunner()
+    base = ["authserver", "--instance-path", str(tmp_path), "users"]
+    added = runner.invoke(main, base + ["add", "bob", "--name", "Bob Example", "--email", "bob@example.com"])
+    assert added.exit_code == 0, added.output
+    password = added.output.split("Password: ")[1].strip()
+    listed = runner.invoke(main, base + ["list"])
+    assert "bob" in listed.output and "bob@example.com" in listed.output and password not in listed.output
+    assert runner.invoke(main, base + ["add", "bad name", "--password", "x"]).exit_code == 1
+    assert runner.invoke(main, base + ["remove", "bob"]).exit_code == 0
+    assert "bob" not in runner.invoke(main, base + ["list"]).output
+    missing = runner.invoke(main, base + ["remove", "bob"])
+    assert missing.exit_code == 1 and "No user" in missing.output
+
+
+def test_clients_add_takes_the_code_flow_options(tmp_path):
+    runner = CliRunner()
+    base = ["authserver", "--instance-path", str(tmp_path), "clients"]
+    public = runner.invoke(
+        main,
+        base
+        + ["add", "spa", "--public", "--scope", "openid profile", "--grant", "authorization_code"]
+        + ["--grant", "refresh_token", "--redirect-uri", "http://localhost:3000/cb"]
+        + ["--redirect-uri", "http://127.0.0.1:3000/cb", "--id-token-alg", "ES256"],
+    )
+    assert public.exit_code == 0, public.output
+    assert "Client Secret" not in public.output
+    strict = runner.invoke(
+        main,
+        base
+        + ["add", "web", "--grant", "authorization_code", "--redirect-uri", "https://app.test/cb"]
+        + ["--require-pkce", "--post-logout-redirect-uri", "https://app.test/bye", "--id-token-alg", "EdDSA"],
+    )
+    assert strict.exit_code == 0 and "Client Secret: " in strict.output
+    listed = runner.invoke(main, base + ["list"]).output
+    assert "public" in listed and "ES256" in listed and "EdDSA" in listed
+    assert "redirect URI: http://127.0.0.1:3000/cb" in listed and "PKCE required" in listed
+    assert "post-logout redirect URI: https://app.test/bye" in listed
+    refused = [
+        ["add", "x", "--public", "--secret", "s"],
+        ["add", "x", "--grant", "authorization_code"],  # no redirect URI
+        ["add", "x", "--public", "--grant", "client_credentials"],
+        ["add", "x", "--grant", "authorization_code", "--redirect-uri", "https://app.test/cb#frag"],
+    ]
+    for args in refused:
+        result = runner.invoke(main, base + args)
+        assert result.exit_code != 0 and "Traceback" not in result.output, args
+
+
+def test_the_demo_user_password_is_kept_and_one_set_by_hand_is_not_shown(tmp_path):
+    args = ["authserver", "--http", "--port", "0", "--instance-path", str(tmp_path)]
+    with running(args) as first:
+        assert first.banner["User"] == "alice"
+        password = first.banner["Password"]
+        assert len(password) >= 12
+        assert first.banner["Public Client ID"] == "playground-demo-public"
+    assert oct((tmp_path / "demo-user.json").stat().st_mode & 0o777) == "0o600"
+    with running(args) as second:
+        assert second.banner["Password"] == password  # shown again
+    runner = CliRunner()
+    changed = runner.invoke(
+        main,
+        ["authserver", "--instance-path", str(tmp_path), "users", "add", "alice", "--password", "by-hand"],
+    )
+    assert changed.exit_code == 0
+    with running(args) as third:
+        assert third.banner["Password"] == "(changed by hand; not shown)"
+
+
+def test_demo_registers_the_playgrounds_callback_on_the_demo_clients(demo):
+    """Under `playground demo`, the authorization endpoint takes the playground's callback on its port."""
+    from .authflow import exchange_code, login_and_consent, pkce_pair
+
+    ca = demo["CA certificate"]
+    base = demo["Playground"].removesuffix("/playground2/oauth2.jsp")
+    port = base.rsplit(":", 1)[1]
+    for host in ("localhost", "127.0.0.1"):
+        callback = f"http://{host}:{port}/playground2/oauth2client"
+        for client_id in (demo["Client ID"], demo["JWT Client ID"], demo["Public Client ID"]):
+            verifier, challenge = pkce_pair()
+            params = {
+                "response_type": "code",
+                "client_id": client_id,
+                "redirect_uri": callback,
+                "scope": "openid profile email",
+                "code_challenge": challenge,
+                "code_challenge_method": "S256",
+            }
+            page = requests.get(demo["Authorization endpoint"], params=params, verify=ca, timeout=10)
+            assert page.status_code == 200 and 'name="password"' in page.text, (client_id, page.text[:300])
+    # And the whole flow goes through with the banner's user and password, by the public client.
+    server = demo["Authorization endpoint"].removesuffix("/oauth2/authorize")
+    browser = requests.Session()
+    browser.verify = ca  # every request of the flow trusts the demo CA
+    back = login_and_consent(browser, server, params, demo["User"], demo["Password"])
+    assert back["_url"].startswith(callback) and back["iss"] == demo["Token endpoint"]
+    tokens = exchange_code(
+        server, back["code"], callback, demo["Public Client ID"], None, verifier, verify=ca
+    )
+    assert tokens.status_code == 200 and "id_token" in tokens.json()
+    meta = requests.get(demo["Discovery"], verify=ca, timeout=10).json()
+    assert meta["authorization_endpoint"] == demo["Authorization endpoint"]
+    assert meta["userinfo_endpoint"] == demo["UserInfo endpoint"]
+    assert meta["end_session_endpoint"] == demo["Logout endpoint"]

@@ -7,7 +7,15 @@ from typing import Any
 from flask import Blueprint, Flask, current_app, jsonify, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from .server import ENDPOINT_AUTH_METHODS, TOKEN_AUTH_METHODS, issuer, public_base, public_jwks
+from .authorize import CODE_CHALLENGE_METHODS, PROMPTS, RESPONSE_MODES
+from .context import issuer, public_base
+from .endpoints import ADVERTISED_ENDPOINT_AUTH_METHODS, ADVERTISED_REVOCATION_AUTH_METHODS
+from .grants.authorization_code import TOKEN_AUTH_METHODS
+from .keys import public_jwks
+from .models import GRANT_TYPES, ID_TOKEN_ALGS
+from .oidc import userinfo as userinfo_response
+from .server import basic_credentials
+from .users import SCOPE_CLAIMS
 
 bp = Blueprint("authserver", __name__)
 
@@ -33,14 +41,29 @@ def server():
 #: RFC 8707 §2 lets `resource` repeat; `audience` follows it here.
 REPEATABLE = frozenset({"resource", "audience"})
 OAUTH_PARAMETERS = frozenset(
-    {"grant_type", "client_id", "client_secret", "scope", "token", "token_type_hint", "resource", "audience"}
+    {
+        "grant_type",
+        "client_id",
+        "client_secret",
+        "scope",
+        "token",
+        "token_type_hint",
+        "resource",
+        "audience",
+        "code",
+        "code_verifier",
+        "redirect_uri",
+        "refresh_token",
+    }
 )
+#: The endpoints whose parameters are form-encoded in a POST body (UserInfo needs no body).
+FORM_ENDPOINTS = frozenset({"authserver.token", "authserver.introspect", "authserver.revoke"})
 
 
 @bp.before_request
 def check_form_request():
     """Malformed requests get RFC 6749 §5.2 `invalid_request` before Authlib sees them."""
-    if request.method != "POST":
+    if request.method != "POST" or request.endpoint not in FORM_ENDPOINTS:
         return None
     # RFC 6749 §4.4.2, RFC 7662 §2.1, RFC 7009 §2.1: parameters are form-urlencoded.
     if request.mimetype != "application/x-www-form-urlencoded":
@@ -58,6 +81,12 @@ def check_form_request():
     # RFC 6749 §2.3: "The client MUST NOT use more than one authentication method in each request."
     if "Authorization" in request.headers and "client_secret" in request.form:
         return invalid_request("Use one client authentication method: HTTP Basic or client_secret, not both.")
+    # RFC 6749 §3.2.1: client_id in the body is for a client that does not authenticate;
+    # one that names another client than its Basic credentials is malformed, not a second try.
+    credentials = basic_credentials(request.headers.get("Authorization", ""))
+    body_client_id = request.form.get("client_id")
+    if credentials and body_client_id and body_client_id != credentials[0]:
+        return invalid_request("The client_id in the body is not the client of the Basic credentials.")
     if request.endpoint == "authserver.token" and not request.form.get("grant_type"):
         return invalid_request("The grant_type parameter is required (RFC 6749 section 4.4.2).")
     if request.endpoint in ("authserver.introspect", "authserver.revoke") and not request.form.get("token"):
@@ -91,26 +120,53 @@ def revoke():
     return server().create_endpoint_response("revocation")
 
 
+@bp.route("/oauth2/userinfo", methods=["GET", "POST"])
+def userinfo():
+    """OpenID Connect Core §5.3 UserInfo endpoint (oidc.py)."""
+    return userinfo_response()
+
+
 @bp.get("/oauth2/jwks")
 def jwks():
     """The public keys that sign JWT access tokens (RFC 7517 JWK Set)."""
     return jsonify(public_jwks())
 
 
+#: Claims this server can put in ID tokens and UserInfo (OpenID Connect Discovery §3).
+CLAIMS = ["sub", "iss", "aud", "azp", "exp", "iat", "auth_time", "nonce", "at_hash", "c_hash"] + [
+    claim for claims in SCOPE_CLAIMS.values() for claim in claims
+]
+
+
 def metadata() -> dict[str, Any]:
-    """RFC 8414 §2 authorization server metadata, every URL on the issuer's origin."""
+    """RFC 8414 §2 / OpenID Connect Discovery 1.0 §3 metadata, every URL on the issuer's origin."""
     base = public_base()
     return {
         "issuer": issuer(),
+        "authorization_endpoint": base + url_for("pages.authorize"),
         "token_endpoint": base + url_for("authserver.token"),
+        "userinfo_endpoint": base + url_for("authserver.userinfo"),
+        "jwks_uri": base + url_for("authserver.jwks"),
+        "end_session_endpoint": base + url_for("pages.logout"),
         "introspection_endpoint": base + url_for("authserver.introspect"),
         "revocation_endpoint": base + url_for("authserver.revoke"),
-        "jwks_uri": base + url_for("authserver.jwks"),
-        "grant_types_supported": ["client_credentials"],
-        "response_types_supported": [],
+        "scopes_supported": ["openid", *SCOPE_CLAIMS, "offline_access"],
+        "response_types_supported": ["code"],
+        "response_modes_supported": list(RESPONSE_MODES),
+        "grant_types_supported": list(GRANT_TYPES),
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": list(ID_TOKEN_ALGS),
+        "code_challenge_methods_supported": list(CODE_CHALLENGE_METHODS),
         "token_endpoint_auth_methods_supported": TOKEN_AUTH_METHODS,
-        "introspection_endpoint_auth_methods_supported": ENDPOINT_AUTH_METHODS,
-        "revocation_endpoint_auth_methods_supported": ENDPOINT_AUTH_METHODS,
+        "introspection_endpoint_auth_methods_supported": ADVERTISED_ENDPOINT_AUTH_METHODS,
+        "revocation_endpoint_auth_methods_supported": ADVERTISED_REVOCATION_AUTH_METHODS,
+        "claims_supported": CLAIMS,
+        "prompt_values_supported": list(PROMPTS),
+        # RFC 9207 §3: every authorization response carries `iss`.
+        "authorization_response_iss_parameter_supported": True,
+        "claims_parameter_supported": False,
+        "request_parameter_supported": False,
+        "request_uri_parameter_supported": False,  # Discovery §3: true when left out
         "access_token_signing_alg_values_supported": ["RS256"],
     }
 
