@@ -422,13 +422,13 @@ def test_a_long_value_is_cut_in_its_table_cell(test_client):
     assert "(50,000 characters in all)" in html
 
 
-def post_chunked(base_url: str, body: bytes) -> tuple[int, bytes]:
-    """POST the form with Transfer-Encoding: chunked (no Content-Length), over a real socket."""
+def post_chunked(base_url: str, body: bytes, path: str = FORM) -> tuple[int, bytes]:
+    """POST a form with Transfer-Encoding: chunked (no Content-Length), over a real socket."""
     host, port = base_url.split("//", 1)[1].rsplit(":", 1)
     with socket.create_connection((host, int(port)), timeout=10) as sock:
         sock.sendall(
-            b"POST /playground2/oauth2.jsp HTTP/1.1\r\nHost: playground\r\n"
-            b"Content-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n"
+            f"POST {path} HTTP/1.1\r\nHost: playground\r\n".encode()
+            + b"Content-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n"
             b"Connection: close\r\n\r\n"
         )
         try:
@@ -468,3 +468,9 @@ def test_a_chunked_post_under_the_limit_is_read_whole(small_limit_playground):
     status, answer = post_chunked(small_limit_playground, b"client_id=" + b"b" * 15_000 + b"&start_over=1")
     assert status == 400  # the form's own answer: no CSRF token (and a client ID over 512 characters)
     assert b"This form has expired" in answer
+
+
+def test_the_demo_server_refuses_a_chunked_post_over_its_limit_too(authserver):
+    status, answer = post_chunked(authserver.url, b"grant_type=" + b"x" * 100_000, "/oauth2/token")
+    assert status == 413
+    assert b'"invalid_request"' in answer

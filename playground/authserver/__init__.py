@@ -8,6 +8,7 @@ from flask import Flask
 
 from .. import asset_folder
 from ..redact import install_log_redaction
+from ..security import BoundedBody
 from . import pages
 from .context import close_db
 from .keys import server_secret
@@ -78,6 +79,8 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     finally:
         session.close()
     app.session_interface = LoginSessionInterface()
+    # A chunked body over MAX_CONTENT_LENGTH is refused, not read cut short (security.py).
+    app.wsgi_app = BoundedBody(app.wsgi_app, app)  # type: ignore[method-assign]
     app.register_blueprint(bp)
     pages.init_app(app)
     register_error_handlers(app)
