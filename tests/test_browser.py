@@ -23,6 +23,9 @@ def fill_token_form(page: Page, demo: dict[str, str], secret: str | None = None)
 
 
 def no_sideways_scrolling(page: Page) -> bool:
+    # After the load event: measured before the stylesheet is in (a busy machine), a long token
+    # in a <pre> overflows, as it would on any page without its CSS.
+    page.wait_for_load_state("load")
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
