@@ -98,10 +98,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config[name] = as_number(name, app.config[name], kind)
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = secrets.token_hex(32)
-    from . import security, views
+    from . import pages, security
     from .redact import install_log_redaction
 
     install_log_redaction()
-    views.init_app(app)
+    pages.init_app(app)
     security.init_app(app)
     return app
