@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
 import time
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -98,53 +100,98 @@ def _time(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _signature_check(token: str, header: dict[str, Any], jwks: Any, client_secret: str | None) -> Check:
-    """Verify the signature with the JWKS (kid matched) or, for HS*, the client secret."""
+@dataclass
+class SignatureResult:
+    """The Signature check, and what a caller needs beyond it.
+
+    `key_missing` says that no JWKS key could be tried at all (no key with the token's kid, or
+    with no kid, none of the alg's type): the one case a fresh copy of the JWKS may change, when
+    the server has rotated its keys since it was fetched. `key` is the public JWK that verified
+    the signature (for EdDSA its crv names the hash of at_hash and c_hash).
+    """
+
+    check: Check
+    key_missing: bool = False
+    key: dict[str, Any] | None = None
+
+
+@contextlib.contextmanager
+def quiet_eddsa() -> Iterator[None]:
+    """joserfc warns on every use of `EdDSA` since RFC 9864 deprecated that polymorphic name for
+    `Ed25519`; OpenID providers still sign with it, so that one warning is silenced (only it: any
+    other SecurityWarning of joserfc still shows)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="EdDSA is deprecated", category=SecurityWarning)
+        yield
+
+
+def signature_check(
+    token: str, header: dict[str, Any], jwks: Any, client_secret: str | None
+) -> SignatureResult:
+    """Verify the signature with the JWKS (kid matched) or, for HS*, the client secret only.
+
+    An HS* token is never checked against a JWKS key: a token MACed with the server's public
+    key would otherwise pass (algorithm confusion, RFC 8725 §2.1, §3.1).
+    """
     alg = header.get("alg")
     if alg == "none":
-        return Check("Signature", False, "The token is unsigned (alg none): anyone could have made it.")
+        return SignatureResult(
+            Check("Signature", False, "The token is unsigned (alg none): anyone could have made it.")
+        )
+    entries: list[dict[str, Any]] = []
     if alg in SYMMETRIC:
         if not client_secret:
-            return Check("Signature", None, f"{alg} is signed with a shared secret: enter the client secret.")
+            return SignatureResult(
+                Check("Signature", None, f"{alg} is signed with a shared secret: enter the client secret.")
+            )
         # OctKey(...) directly: import_key would only warn about short secrets, said below instead.
         raw = client_secret.encode("utf-8")
         keys: list[Any] = [OctKey(raw, raw)]
         source = "the client secret"
     elif alg in ASYMMETRIC:
         if jwks is None:
-            return Check("Signature", None, "Not verified: enter the JWKS URI (or discover it).")
+            return SignatureResult(
+                Check("Signature", None, "Not verified: enter the JWKS URI (or discover it).")
+            )
         found = _candidate_keys(jwks, alg, header.get("kid"))
-        if isinstance(found, Check):
+        if isinstance(found, SignatureResult):
             return found
-        keys, source = found
+        keys, entries, source = found
     else:
-        return Check("Signature", False, f"Unsupported algorithm {alg!r}.")
-    for key in keys:
+        return SignatureResult(Check("Signature", False, f"Unsupported algorithm {alg!r}."))
+    for index, key in enumerate(keys):
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", SecurityWarning)  # EdDSA's deprecation note
+            with quiet_eddsa():
                 jws.deserialize_compact(token, key, algorithms=[alg])
         except (JoseError, ValueError, TypeError):
             continue
         detail = f"{alg} signature verified with {source}."
-        if alg in SYMMETRIC and len(client_secret.encode()) < 32:
-            detail += f" (A {alg} secret should have at least 256 bits; this one is shorter.)"
-        return Check("Signature", True, detail)
-    return Check(
-        "Signature", False, f"The {alg} signature does not match {source}: wrong key, or tampered token."
+        bits = int(alg[2:]) if alg in SYMMETRIC else 0
+        if client_secret and alg in SYMMETRIC and len(client_secret.encode()) * 8 < bits:
+            # RFC 7518 §3.2: a key at least as long as the hash; OpenID Connect Core §16.19 too.
+            detail += f" (A {alg} secret should have at least {bits} bits; this one is shorter.)"
+        return SignatureResult(Check("Signature", True, detail), key=entries[index] if entries else None)
+    return SignatureResult(
+        Check(
+            "Signature", False, f"The {alg} signature does not match {source}: wrong key, or tampered token."
+        )
     )
 
 
-def _candidate_keys(jwks: Any, alg: str, kid: Any) -> tuple[list[Any], str] | Check:
-    """The JWKS keys to check an `alg` signature against, and how to name them; or a failed Check
-    naming what is wrong with the JWKS, or which limit it hit.
+def _candidate_keys(
+    jwks: Any, alg: str, kid: Any
+) -> tuple[list[Any], list[dict[str, Any]], str] | SignatureResult:
+    """The JWKS keys to check an `alg` signature against, their JWKs, and how to name them; or
+    a failed check naming what is wrong with the JWKS, or which limit it hit.
 
     The raw key objects are filtered before any is imported, so that a JWKS of hundreds of keys
     or of RSA keys with enormous numbers costs next to nothing.
     """
     entries = jwks.get("keys") if isinstance(jwks, dict) else None
     if not isinstance(entries, list):
-        return Check("Signature", False, "The JWKS could not be read: it has no keys array (RFC 7517 §5).")
+        return SignatureResult(
+            Check("Signature", False, "The JWKS could not be read: it has no keys array (RFC 7517 §5).")
+        )
     note = ""
     if len(entries) > MAX_JWKS_KEYS:
         note = f" The JWKS has {len(entries)} keys; the playground reads the first {MAX_JWKS_KEYS}."
@@ -154,9 +201,11 @@ def _candidate_keys(jwks: Any, alg: str, kid: Any) -> tuple[list[Any], str] | Ch
     matching = typed if kid is None else [e for e in typed if e.get("kid") == kid]
     if not matching:
         if kid is None:
-            return Check("Signature", False, f"The JWKS has no {kty} key for {alg}.{note}")
-        listed = ", ".join(str(e.get("kid")) for e in entries if isinstance(e, dict)) or "none"
-        return Check("Signature", False, f"No {kty} key with kid {kid!r} in the JWKS (kids: {listed}).{note}")
+            why = f"The JWKS has no {kty} key for {alg}.{note}"
+        else:
+            listed = ", ".join(str(e.get("kid")) for e in entries if isinstance(e, dict)) or "none"
+            why = f"No {kty} key with kid {kid!r} in the JWKS (kids: {listed}).{note}"
+        return SignatureResult(Check("Signature", False, why), key_missing=True)
     if len(matching) > MAX_KEYS_TRIED:
         shared = (
             f"{len(matching)} {kty} keys share the kid {kid!r}"
@@ -167,7 +216,7 @@ def _candidate_keys(jwks: Any, alg: str, kid: Any) -> tuple[list[Any], str] | Ch
             f" {shared}; the playground tries the first {MAX_KEYS_TRIED} (RFC 7517 §4.5: a kid is unique)."
         )
         matching = matching[:MAX_KEYS_TRIED]
-    keys, refused = [], []
+    keys, used, refused = [], [], []
     for entry in matching:
         why = _rsa_key_problem(entry) if kty == "RSA" else None
         if why:
@@ -177,11 +226,15 @@ def _candidate_keys(jwks: Any, alg: str, kid: Any) -> tuple[list[Any], str] | Ch
             keys.append(JWKRegistry.import_key(entry))
         except (JoseError, ValueError, TypeError, KeyError) as exc:
             refused.append(f"it could not be read ({exc})")
+            continue
+        used.append(entry)
     if not keys:
         named = f"the JWKS key {kid!r}" if kid is not None else f"the JWKS's {kty} key"
-        return Check("Signature", False, f"Not verified: {named} was refused: {'; '.join(refused)}.{note}")
+        return SignatureResult(
+            Check("Signature", False, f"Not verified: {named} was refused: {'; '.join(refused)}.{note}")
+        )
     source = f"the JWKS key {kid!r}" if kid is not None else "a JWKS key"
-    return keys, source + (f" ({note.strip()})" if note else "")
+    return keys, used, source + (f" ({note.strip()})" if note else "")
 
 
 def _rsa_key_problem(entry: dict[str, Any]) -> str | None:
@@ -225,7 +278,7 @@ def verify(
         return view
     now = time.time() if now is None else now
     header, claims = view.header, view.claims
-    view.checks.append(_signature_check(token, header, jwks, client_secret))
+    view.checks.append(signature_check(token, header, jwks, client_secret).check)
 
     typ = str(header.get("typ", ""))
     rfc9068 = typ.lower() in ("at+jwt", "application/at+jwt")

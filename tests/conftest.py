@@ -11,6 +11,7 @@ import pytest
 
 from playground import create_app
 
+from .bad_op import bad_op
 from .servers import running, running_authserver, tls_context
 
 CLIENT_ID = "client-one"
@@ -77,6 +78,13 @@ def oidc_authserver(tmp_path):
             redirect_uris=[REDIRECT_URI],
         )
         yield server
+
+
+@pytest.fixture
+def bad_op_server():
+    """An OpenID provider that gets one thing wrong on purpose (tests/bad_op.py): `.set(defect)`."""
+    with bad_op() as op:
+        yield op
 
 
 @pytest.fixture(scope="session")

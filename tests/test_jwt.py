@@ -324,3 +324,25 @@ def test_a_jwt_with_claims_nested_900_deep_gets_a_page(test_client):
         response = test_client.post(FORM, data=token_form(url))
     assert response.status_code == 200
     assert "nest more than 64 levels deep" in text(response)
+
+
+def test_signature_check_says_when_no_key_could_be_tried(jwt_server):
+    token = demo_jwt(jwt_server)
+    header = tokens.inspect(token).header
+    published = jwks_of(jwt_server)
+    good = tokens.signature_check(token, header, published, None)
+    assert good.check.ok and not good.key_missing and good.key["kid"] == header["kid"]
+    other = RSAKey.generate_key(2048, parameters={"kid": "someone-else"}, private=True)
+    unknown = tokens.signature_check(token, header, KeySet([other]).as_dict(private=False), None)
+    assert unknown.check.ok is False and unknown.key_missing and unknown.key is None
+    impostor = RSAKey.generate_key(2048, parameters={"kid": header["kid"]}, private=True)
+    wrong = tokens.signature_check(token, header, KeySet([impostor]).as_dict(private=False), None)
+    assert wrong.check.ok is False and not wrong.key_missing  # a key was tried: a fresh JWKS won't help
+
+
+def test_a_short_secret_is_measured_against_the_algorithm():
+    secret = "a-client-secret-of-40-bytes-long-1234567"  # enough for HS256, short of HS384's 48 bytes
+    for alg, short in (("HS256", False), ("HS384", True)):
+        token = jwt.encode({"alg": alg}, {"sub": "x"}, OctKey.import_key(secret.encode()), algorithms=[alg])
+        result = check(tokens.verify(token, client_secret=secret), "Signature")
+        assert result.ok and (f"should have at least {alg[2:]} bits" in result.detail) is short
