@@ -64,6 +64,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         # balancer; without one, each process makes its own.
         SECRET_KEY=None,
         TOKEN_ENDPOINT="https://localhost:9443/oauth2/token",
+        AUTHORIZATION_ENDPOINT="https://localhost:9443/oauth2/authorize",
+        USERINFO_ENDPOINT="https://localhost:9443/oauth2/userinfo",
+        LOGOUT_ENDPOINT="https://localhost:9443/oidc/logout",
+        # The scope pre-filled for the authorization code grant (client credentials starts empty).
+        CODE_SCOPE="openid profile email",
         INTROSPECTION_ENDPOINT="https://localhost:9443/oauth2/introspect",
         REVOCATION_ENDPOINT="https://localhost:9443/oauth2/revoke",
         DISCOVERY_URL="",

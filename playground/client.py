@@ -18,7 +18,10 @@ CLIENT_AUTH_METHODS = {
     "client_secret_basic": "HTTP Basic",
     "client_secret_post": "Request body (client_secret_post)",
     "client_secret_basic_raw": "HTTP Basic without URL-encoding (non-standard)",
+    "none": "None (a public client: client_id only)",
 }
+#: Methods that send the client secret.
+SECRET_METHODS = frozenset({"client_secret_basic", "client_secret_post", "client_secret_basic_raw"})
 #: How to authenticate at the introspection endpoint (RFC 7662 §2.1 leaves it open).
 INTROSPECTION_AUTH = {
     "client": "The client's credentials (as chosen above)",
@@ -60,6 +63,9 @@ def client_authentication(credentials: Credentials) -> tuple[dict[str, str], dic
     if credentials.method == "client_secret_post":
         # RFC 6749 §2.3.1: client_id and client_secret in the request body.
         return {}, {"client_id": credentials.client_id, "client_secret": credentials.client_secret}
+    if credentials.method == "none":
+        # A public client (RFC 6749 §2.1) names itself in the body (§3.2.1, RFC 7591 §2 "none").
+        return {}, {"client_id": credentials.client_id}
     if credentials.method not in CLIENT_AUTH_METHODS:
         raise ValueError(f"unknown client authentication method {credentials.method!r}")
     urlencode = credentials.method == "client_secret_basic"
@@ -77,7 +83,6 @@ def request_token(
     insecure: bool = False,
 ) -> Exchange:
     """The client credentials grant: RFC 6749 §4.4.2 token request."""
-    headers, auth_fields = client_authentication(credentials)
     data = {"grant_type": "client_credentials"}
     if scope:
         data["scope"] = scope
@@ -85,10 +90,59 @@ def request_token(
         data["resource"] = resource  # RFC 8707 §2
     if audience:
         data["audience"] = audience  # not standard; asked for by Auth0, Okta, Keycloak (token exchange)
-    data.update(auth_fields)
+    return send_token_request(outbound, endpoint, credentials, data, insecure)
+
+
+def send_token_request(
+    outbound: Outbound, endpoint: str, credentials: Credentials, data: dict[str, str], insecure: bool = False
+) -> Exchange:
+    """POST a token request (RFC 6749 §3.2) with the client's authentication, whatever the grant."""
+    headers, auth_fields = client_authentication(credentials)
     return outbound.send(
-        "POST", endpoint, {**FORM_HEADERS, **headers}, data, (credentials.client_secret,), insecure=insecure
+        "POST",
+        endpoint,
+        {**FORM_HEADERS, **headers},
+        {**data, **auth_fields},
+        (credentials.client_secret,),
+        insecure=insecure,
     )
+
+
+def redeem_code(
+    outbound: Outbound,
+    endpoint: str,
+    credentials: Credentials,
+    code: str,
+    redirect_uri: str,
+    code_verifier: str = "",
+    insecure: bool = False,
+) -> Exchange:
+    """The authorization code grant's token request: RFC 6749 §4.1.3, RFC 7636 §4.5."""
+    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
+    if code_verifier:
+        data["code_verifier"] = code_verifier
+    return send_token_request(outbound, endpoint, credentials, data, insecure)
+
+
+def refresh(
+    outbound: Outbound,
+    endpoint: str,
+    credentials: Credentials,
+    refresh_token: str,
+    scope: str = "",
+    insecure: bool = False,
+) -> Exchange:
+    """RFC 6749 §6: a new access token for the refresh token, with the grant's own client authentication."""
+    data = {"grant_type": "refresh_token", "refresh_token": refresh_token}
+    if scope:
+        data["scope"] = scope
+    return send_token_request(outbound, endpoint, credentials, data, insecure)
+
+
+def userinfo(outbound: Outbound, endpoint: str, access_token: str, insecure: bool = False) -> Exchange:
+    """OpenID Connect Core §5.3.1: GET with the access token as a Bearer token (RFC 6750 §2.1)."""
+    headers = {"Authorization": f"Bearer {access_token}", "Accept": "application/json"}
+    return outbound.send("GET", endpoint, headers, None, (access_token,), insecure=insecure)
 
 
 @dataclass(frozen=True)
@@ -138,14 +192,10 @@ def revoke(
     insecure: bool = False,
 ) -> Exchange:
     """RFC 7009 §2.1 revocation request, with the same client authentication as the token request."""
-    headers, auth_fields = client_authentication(credentials)
     data = {"token": token}
     if token_type_hint:
         data["token_type_hint"] = token_type_hint
-    data.update(auth_fields)
-    return outbound.send(
-        "POST", endpoint, {**FORM_HEADERS, **headers}, data, (credentials.client_secret,), insecure=insecure
-    )
+    return send_token_request(outbound, endpoint, credentials, data, insecure)
 
 
 def get_json(outbound: Outbound, url: str, insecure: bool = False, timeout: float | None = None) -> Exchange:

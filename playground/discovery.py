@@ -15,14 +15,18 @@ from .results import Outcome, Problem, explain_transport
 
 #: Form fields filled from metadata members (RFC 8414 §2, RFC 7662 §4, RFC 7009 §3).
 FILLS = {
+    "authorization_endpoint": "authorization_endpoint",
     "token_endpoint": "token_endpoint",
     "introspection_endpoint": "introspection_endpoint",
     "revocation_endpoint": "revocation_endpoint",
     "jwks_uri": "jwks_uri",
+    "userinfo_endpoint": "userinfo_endpoint",  # OpenID Connect Discovery §3
+    "logout_endpoint": "end_session_endpoint",  # RP-Initiated Logout 1.0 §2.1
 }
 #: Metadata members shown first, when present.
 HIGHLIGHTS = (
     "issuer",
+    "authorization_endpoint",
     "token_endpoint",
     "introspection_endpoint",
     "revocation_endpoint",
@@ -172,6 +176,14 @@ def discover(outbound: Outbound, given: str, insecure: bool = False) -> Discover
         else:
             result.fills[form_field] = ""  # not the previous server's endpoint
             result.missing.append(member)
+    # RFC 9207 §3: a server that says it sends iss must send it in every authorization response.
+    result.fills["iss_supported"] = (
+        "true" if metadata.get("authorization_response_iss_parameter_supported") is True else ""
+    )
+    algs = metadata.get("id_token_signing_alg_values_supported")
+    result.fills["id_token_algs"] = (
+        " ".join(a for a in algs if isinstance(a, str)) if isinstance(algs, list) else ""
+    )
     method, why = choose_client_auth(metadata)
     if method in CLIENT_AUTH_METHODS:
         result.fills["client_auth"] = method

@@ -18,11 +18,23 @@ from wtforms import (
 from wtforms.validators import Length, Optional
 from wtforms.widgets import PasswordInput
 
-from .client import CLIENT_AUTH_METHODS, INTROSPECTION_AUTH
+from .authorization import PKCE_METHODS, RESPONSE_MODES, parse_extra
+from .client import CLIENT_AUTH_METHODS, INTROSPECTION_AUTH, SECRET_METHODS
 from .outbound import check_url
 
-#: Only grants the playground can complete are listed.
-GRANT_TYPES = {"client_credentials": "Client Credentials"}
+#: Only grants the playground can complete are listed; Authorization Code first, as in playground2.
+GRANT_TYPES = {"authorization_code": "Authorization Code", "client_credentials": "Client Credentials"}
+#: OpenID Connect Core §3.1.2.1 prompt values, as the select offers them ("" sends none).
+PROMPTS = {
+    "": "(not sent)",
+    "none": "none: no page at the server; fail if the user must act",
+    "login": "login: log in again",
+    "consent": "consent: ask for consent again",
+    "select_account": "select_account",
+    "login consent": "login consent",
+}
+#: Which token Get TokenInfo and Revoke act on (RFC 7662 §2.1, RFC 7009 §2.1 token_type_hint).
+TOKEN_CHOICES = {"access_token": "The access token", "refresh_token": "The refresh token"}
 SHORT, LONG, URL = 512, 4096, 2048
 #: Large JWTs (many claims, x5c chains) stay well under this.
 TOKEN = 65536
@@ -43,11 +55,29 @@ TOKEN_STEP = (
     "audience",
     "insecure_tls",
 )
+AUTHORIZATION_STEP = (
+    "grant_type",
+    "client_id",
+    "client_auth",
+    "scope",
+    "authorization_endpoint",
+    "callback_url",
+    "use_pkce",
+    "pkce_method",
+    "response_mode",
+    "prompt",
+    "max_age",
+    "login_hint",
+    "acr_values",
+    "extra_params",
+)
 REVOCATION_STEP = (
     "client_id",
     "client_secret",
     "client_auth",
     "access_token",
+    "refresh_token",
+    "token_choice",
     "revocation_endpoint",
     "insecure_tls",
 )
@@ -56,6 +86,8 @@ INTROSPECTION_STEP = (
     "client_secret",
     "client_auth",
     "access_token",
+    "refresh_token",
+    "token_choice",
     "introspection_endpoint",
     "introspection_auth",
     "introspection_username",
@@ -79,7 +111,7 @@ class FlowForm(FlaskForm):
     """The token request, the introspection request, and the token in between."""
 
     grant_type = SelectField(
-        "Authorization Grant Type", choices=choices(GRANT_TYPES), default="client_credentials"
+        "Authorization Grant Type", choices=choices(GRANT_TYPES), default="authorization_code"
     )
     client_id = StringField("Client ID", bounded(SHORT))
     # hide_value=False: the secret must survive from step to step in the POSTed form.
@@ -92,6 +124,23 @@ class FlowForm(FlaskForm):
     resource = StringField("Resource", bounded(URL))
     audience = StringField("Audience", bounded(SHORT))
 
+    # The authorization code grant (RFC 6749 §4.1) and OpenID Connect, with playground2's labels.
+    authorization_endpoint = StringField("Authorize Endpoint", bounded(URL))
+    callback_url = StringField("Callback URL", bounded(URL))
+    use_pkce = BooleanField("Use PKCE", default=True)
+    pkce_method = SelectField("PKCE Challenge Method", choices=choices(PKCE_METHODS), default="S256")
+    response_mode = SelectField("Response Mode", choices=choices(RESPONSE_MODES), default="query")
+    userinfo_endpoint = StringField("UserInfo Endpoint", bounded(URL))
+    logout_endpoint = StringField("Logout Endpoint", bounded(URL))
+    prompt = SelectField("prompt", choices=choices(PROMPTS), default="")
+    max_age = StringField("max_age", bounded(10))
+    login_hint = StringField("login_hint", bounded(SHORT))
+    acr_values = StringField("acr_values", bounded(SHORT))
+    extra_params = TextAreaField("Extra parameters", bounded(LONG))
+    #: From the server's metadata (Discover): it sends RFC 9207's iss, and the ID token algorithms.
+    iss_supported = HiddenField(validators=bounded(8))
+    id_token_algs = HiddenField(validators=bounded(SHORT))
+
     # Issue-5 fields: where the server is, and what to check tokens against.
     server = SelectField("Server", choices=[], validate_choice=False)
     discovery_url = StringField("Issuer or discovery URL", bounded(URL))
@@ -100,6 +149,15 @@ class FlowForm(FlaskForm):
     jwks_uri = StringField("JWKS URI", bounded(URL))
 
     access_token = TextAreaField("Access Token", bounded(TOKEN))
+    #: What the code flow obtained and sent, carried from step to step (masked on screen until revealed).
+    refresh_token = HiddenField(validators=bounded(TOKEN))
+    id_token = HiddenField(validators=bounded(TOKEN))
+    original_id_token = HiddenField(validators=bounded(TOKEN))  # of the login, for refreshed ones (§12.2)
+    nonce = HiddenField(validators=bounded(SHORT))
+    code = HiddenField(validators=bounded(LONG))
+    code_verifier = HiddenField(validators=bounded(SHORT))
+    sent_max_age = HiddenField(validators=bounded(10))
+    token_choice = SelectField("Token", choices=choices(TOKEN_CHOICES), default="access_token")
     introspection_endpoint = StringField("Introspection Endpoint", bounded(URL))
     introspection_auth = SelectField(
         "Authenticate with", choices=choices(INTROSPECTION_AUTH), default="client"
@@ -120,6 +178,10 @@ class FlowForm(FlaskForm):
     reveal = HiddenField(validators=bounded(8))
 
     authorize = SubmitField("Authorize")
+    get_access_token = SubmitField("Get Access Token")
+    get_userinfo = SubmitField("Get UserInfo")
+    refresh = SubmitField("Refresh")
+    logout = SubmitField("Logout")
     discover = SubmitField("Discover")
     use_server = SubmitField("Use server")
     revoke = SubmitField("Revoke")
@@ -151,20 +213,85 @@ class FlowForm(FlaskForm):
         """No validation error in the fields a step reads."""
         return not any(self[name].errors for name in names)
 
+    def require_secret(self) -> bool:
+        """The client secret, when the chosen client authentication sends one."""
+        if self.client_auth.data in SECRET_METHODS:
+            return self.require("client_secret")
+        return True
+
     def check_token_step(self) -> bool:
-        """What Authorize needs."""
+        """What Authorize needs for the client credentials grant."""
         ok = self.step_ok(TOKEN_STEP)
-        ok = self.require("client_id", "client_secret") and ok
+        ok = self.require("client_id") and ok
+        if self.client_auth.data == "none":
+            self.client_auth.errors = [
+                "The client credentials grant is for confidential clients: choose how it authenticates "
+                "(RFC 6749 §4.4.2)."
+            ]
+            ok = False
+        ok = self.require_secret() and ok
         return self.require_url("token_endpoint") and ok
+
+    def check_authorization_step(self) -> bool:
+        """What Authorize needs for the authorization code grant: the browser goes to the server."""
+        ok = self.step_ok(AUTHORIZATION_STEP)
+        ok = self.require("client_id") and ok
+        ok = self.require_url("authorization_endpoint") and ok
+        ok = self.require_url("callback_url") and ok
+        max_age = self.value("max_age")
+        if max_age and not (max_age.isdigit() and len(max_age) <= 10):
+            self.max_age.errors = ["A number of seconds (0 or more): OpenID Connect Core §3.1.2.1."]
+            ok = False
+        _pairs, problem = parse_extra(self.extra_params.data or "")
+        if problem:
+            self.extra_params.errors = [problem]
+            ok = False
+        return ok
+
+    def check_code_step(self) -> bool:
+        """What Get Access Token needs: the code and where to redeem it (RFC 6749 §4.1.3)."""
+        ok = self.step_ok(TOKEN_STEP + ("code", "code_verifier", "callback_url"))
+        ok = self.require("client_id", "code") and ok
+        ok = self.require_secret() and ok
+        return self.require_url("token_endpoint") and ok
+
+    def check_refresh_step(self) -> bool:
+        """What Refresh needs (RFC 6749 §6): the refresh token, and the grant's own client authentication."""
+        ok = self.step_ok(TOKEN_STEP + ("refresh_token",))
+        ok = self.require("client_id", "refresh_token") and ok
+        ok = self.require_secret() and ok
+        return self.require_url("token_endpoint") and ok
+
+    def check_userinfo_step(self) -> bool:
+        """What Get UserInfo needs (OpenID Connect Core §5.3)."""
+        ok = self.step_ok(("access_token", "userinfo_endpoint", "insecure_tls"))
+        ok = self.require("access_token") and ok
+        if not self.value("userinfo_endpoint"):
+            self.userinfo_endpoint.errors = [
+                "No UserInfo endpoint: the server's metadata names none. Enter it in the form if it has one."
+            ]
+            return False
+        return self.require_url("userinfo_endpoint") and ok
+
+    def check_logout_step(self) -> bool:
+        """What Logout needs (OpenID Connect RP-Initiated Logout 1.0 §2)."""
+        ok = self.step_ok(("logout_endpoint", "callback_url", "id_token"))
+        if not self.value("logout_endpoint"):
+            self.logout_endpoint.errors = [
+                "No logout endpoint: the server's metadata names no end_session_endpoint. Enter it if it "
+                "has one."
+            ]
+            return False
+        return self.require_url("logout_endpoint") and ok
 
     def check_introspection_step(self) -> bool:
         """What Get TokenInfo needs."""
         ok = self.step_ok(INTROSPECTION_STEP)
-        ok = self.require("access_token") and ok
+        ok = self.require(self.chosen_token_field()) and ok
         ok = self.require_url("introspection_endpoint") and ok
         kind = self.introspection_auth.data
         if kind == "client":
-            ok = self.require("client_id", "client_secret") and ok
+            ok = self.require("client_id") and self.require_secret() and ok
         elif kind == "basic":
             ok = self.require("introspection_username", "introspection_password") and ok
         elif kind == "bearer":
@@ -179,7 +306,7 @@ class FlowForm(FlaskForm):
     def check_revocation_step(self) -> bool:
         """What Revoke needs: the token, the endpoint, and the client's credentials (RFC 7009 §2.1)."""
         ok = self.step_ok(REVOCATION_STEP)
-        ok = self.require("access_token", "client_id", "client_secret") and ok
+        ok = self.require(self.chosen_token_field(), "client_id") and self.require_secret() and ok
         if not self.value("revocation_endpoint"):
             self.revocation_endpoint.errors = [
                 "No revocation endpoint: the server's metadata names none, so it may not support "
@@ -195,3 +322,9 @@ class FlowForm(FlaskForm):
     def value(self, name: str) -> str:
         """A field's value with surrounding white space removed."""
         return (self[name].data or "").strip()
+
+    def chosen_token_field(self) -> str:
+        """The field holding the token Get TokenInfo and Revoke act on."""
+        if self.token_choice.data == "refresh_token" and self.value("refresh_token"):
+            return "refresh_token"
+        return "access_token"

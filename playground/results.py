@@ -8,6 +8,7 @@ what the RFCs describe). Transport failures become problems too.
 from __future__ import annotations
 
 import datetime
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +16,7 @@ from urllib.parse import urlsplit
 
 from .exchange import MAX_JSON_DEPTH, Exchange
 from .outbound import OutboundError
+from .tokens import inspect
 
 
 @dataclass
@@ -47,6 +49,7 @@ class Outcome:
     data: dict[str, Any] | None = None
     error: OAuthError | None = None
     problem: Problem | None = None
+    note: str = ""
 
     @property
     def shown(self) -> dict[str, Any] | None:
@@ -328,6 +331,21 @@ def read_response(exchange: Exchange, expected: Expectation) -> Outcome:
         if status >= 400 and isinstance(data.get("error"), str):
             return Outcome(exchange, error=_oauth_error(exchange, expected))
     if status in (401, 403) and exchange.response is not None:
+        challenges = exchange.response.headers_named("WWW-Authenticate")
+        bearer = bearer_error(challenges)
+        if bearer is not None:  # RFC 6750 §3: a resource server's error is in its challenge
+            error, description = bearer
+            return Outcome(
+                exchange,
+                error=OAuthError(
+                    error=error,
+                    description=description,
+                    uri=None,
+                    status=status,
+                    www_authenticate="\n".join(challenges),
+                    hints=list(expected.error_hints.get(error, OAUTH_HINTS.get(error, []))),
+                ),
+            )
         # Refused without the JSON error body RFC 6749 §5.2 asks for (e.g. a gateway in front).
         return Outcome(
             exchange,
@@ -346,6 +364,22 @@ def read_response(exchange: Exchange, expected: Expectation) -> Outcome:
     return Outcome(exchange, problem=_bad_body_problem(exchange, expected.name))
 
 
+#: RFC 7235 §2.1 auth-param: name = token / quoted-string.
+_AUTH_PARAM = re.compile(r'([A-Za-z0-9_-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))')
+
+
+def bearer_error(challenges: list[str]) -> tuple[str, str] | None:
+    """The error and error_description of a Bearer challenge (RFC 6750 §3), or None."""
+    for challenge in challenges:
+        scheme, _, params = challenge.strip().partition(" ")
+        if scheme.lower() != "bearer":
+            continue
+        found = {m[1].lower(): m[2] if m[2] is not None else m[3] for m in _AUTH_PARAM.finditer(params)}
+        if found.get("error"):
+            return found["error"], found.get("error_description", "")
+    return None
+
+
 def read_token_response(exchange: Exchange) -> Outcome:
     """RFC 6749 §5.1 success or §5.2 error, or a problem."""
     return read_response(exchange, TOKEN_RESPONSE)
@@ -354,6 +388,45 @@ def read_token_response(exchange: Exchange) -> Outcome:
 def read_introspection_response(exchange: Exchange) -> Outcome:
     """RFC 7662 §2.2 response (needs a boolean `active`), an error, or a problem."""
     return read_response(exchange, INTROSPECTION_RESPONSE)
+
+
+USERINFO_RESPONSE = Expectation(
+    name="A UserInfo response (OpenID Connect Core §5.3.2)",
+    required="sub",
+    required_type=str,
+    missing="The UserInfo answer has no sub.",
+    missing_hint="OpenID Connect Core §5.3.2: sub MUST always be returned. Is this the UserInfo endpoint?",
+    refused_hints=(
+        "The access token was refused: it may be expired or revoked, or lack the openid scope.",
+        "Refresh the token, or Authorize again with the openid scope.",
+    ),
+    error_hints={
+        "invalid_token": (
+            "The access token is expired, revoked, or not one this server issued (RFC 6750 §3.1): Refresh, "
+            "or Authorize again.",
+        ),
+        "insufficient_scope": (
+            "The access token lacks the scope UserInfo needs: ask for openid (and profile, email).",
+        ),
+    },
+)
+
+
+def read_userinfo_response(exchange: Exchange) -> Outcome:
+    """OpenID Connect Core §5.3.2: JSON claims with sub (or a signed JWT, application/jwt), or an error."""
+    response = exchange.response
+    if response is not None and response.status == 200:
+        content_type = (response.header("Content-Type") or "").split(";")[0].strip().lower()
+        if content_type == "application/jwt":
+            view = inspect(response.text)  # a signed UserInfo response: its claims, decoded
+            if view.is_jwt and isinstance(view.claims.get("sub"), str):
+                return Outcome(
+                    exchange,
+                    data=view.claims,
+                    note="A signed UserInfo response (application/jwt): its claims are decoded here; "
+                    "its signature is not checked.",
+                )
+    return read_response(exchange, USERINFO_RESPONSE)
 
 
 @dataclass

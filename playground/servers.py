@@ -6,6 +6,7 @@ bundle — never a secret. Example (PLAYGROUND_SERVERS_FILE=servers.toml):
     [[server]]
     name = "Keycloak (realm demo)"
     issuer = "https://keycloak.example/realms/demo"
+    authorization_endpoint = "https://keycloak.example/realms/demo/protocol/openid-connect/auth"
     token_endpoint = "https://keycloak.example/realms/demo/protocol/openid-connect/token"
     introspection_endpoint = "https://keycloak.example/realms/demo/protocol/openid-connect/token/introspect"
     revocation_endpoint = "https://keycloak.example/realms/demo/protocol/openid-connect/revoke"
@@ -25,7 +26,16 @@ from .client import CLIENT_AUTH_METHODS
 from .outbound import check_url
 
 SECRET_KEYS = frozenset({"client_secret", "secret", "password", "client_password", "token", "access_token"})
-URL_KEYS = ("issuer", "token_endpoint", "introspection_endpoint", "revocation_endpoint", "jwks_uri")
+URL_KEYS = (
+    "issuer",
+    "authorization_endpoint",
+    "token_endpoint",
+    "introspection_endpoint",
+    "revocation_endpoint",
+    "jwks_uri",
+    "userinfo_endpoint",
+    "logout_endpoint",
+)
 
 
 @dataclass(frozen=True)
@@ -34,10 +44,13 @@ class Server:
 
     name: str
     issuer: str = ""
+    authorization_endpoint: str = ""
     token_endpoint: str = ""
     introspection_endpoint: str = ""
     revocation_endpoint: str = ""
     jwks_uri: str = ""
+    userinfo_endpoint: str = ""
+    logout_endpoint: str = ""
     client_auth: str = "client_secret_basic"
     ca_bundle: str = ""
 
@@ -65,6 +78,9 @@ def builtin(config: dict[str, Any]) -> list[Server]:
         Server(
             name="Demo authorization server",
             issuer=f"{demo_base}/oauth2/token",
+            authorization_endpoint=f"{demo_base}/oauth2/authorize",
+            userinfo_endpoint=f"{demo_base}/oauth2/userinfo",
+            logout_endpoint=f"{demo_base}/oidc/logout",
             token_endpoint=config.get("TOKEN_ENDPOINT") or f"{demo_base}/oauth2/token",
             introspection_endpoint=config.get("INTROSPECTION_ENDPOINT") or f"{demo_base}/oauth2/introspect",
             revocation_endpoint=config.get("REVOCATION_ENDPOINT") or f"{demo_base}/oauth2/revoke",
@@ -73,6 +89,9 @@ def builtin(config: dict[str, Any]) -> list[Server]:
         Server(
             name="WSO2 Identity Server (localhost:9443)",
             issuer=f"{wso2}/oauth2/token",
+            authorization_endpoint=f"{wso2}/oauth2/authorize",
+            userinfo_endpoint=f"{wso2}/oauth2/userinfo",
+            logout_endpoint=f"{wso2}/oidc/logout",
             token_endpoint=f"{wso2}/oauth2/token",
             introspection_endpoint=f"{wso2}/oauth2/introspect",
             revocation_endpoint=f"{wso2}/oauth2/revoke",

@@ -66,6 +66,29 @@ document.addEventListener("DOMContentLoaded", () => {
 });
 
 document.addEventListener("DOMContentLoaded", () => {
+  // Show only the fields the chosen grant uses (without JavaScript all stay, labelled and usable).
+  const grant = document.getElementById("grant_type");
+  if (grant && grant.tagName === "SELECT") {
+    const scope = document.getElementById("scope");
+    const defaults = document.getElementById("grant-scopes");
+    const scopeFor = (value) => (defaults ? defaults.dataset[value.replace(/_(.)/g, (_m, c) => c.toUpperCase())] || "" : "");
+    let previous = grant.value;
+    const update = () => {
+      for (const element of document.querySelectorAll("[data-grants]")) {
+        element.hidden = !element.dataset.grants.split(" ").includes(grant.value);
+      }
+    };
+    // The code grant asks for a login: its scope starts as the server's usual OpenID Connect one.
+    if (scope && !scope.value && grant.value === "authorization_code") scope.value = scopeFor(grant.value);
+    grant.addEventListener("change", () => {
+      // A scope left as the other grant's default becomes this grant's default.
+      if (scope && scope.value === scopeFor(previous)) scope.value = scopeFor(grant.value);
+      previous = grant.value;
+      update();
+    });
+    update();
+  }
+
   // Revealing secrets anywhere means a downloaded transcript may include them.
   for (const button of document.querySelectorAll("button.reveal")) {
     button.addEventListener("click", () => {
@@ -98,8 +121,9 @@ document.addEventListener("DOMContentLoaded", () => {
 
   // Remember the last non-secret values in this browser only; never a secret or a token.
   // Forget restores what the page came with and stops remembering until asked again.
-  const REMEMBERED = ["server", "discovery_url", "issuer", "jwks_uri", "revocation_endpoint", "client_id",
-    "scope", "token_endpoint", "client_auth", "resource", "audience", "introspection_endpoint"];
+  const REMEMBERED = ["server", "discovery_url", "issuer", "jwks_uri", "revocation_endpoint", "grant_type",
+    "client_id", "scope", "token_endpoint", "client_auth", "resource", "audience", "introspection_endpoint",
+    "authorization_endpoint", "userinfo_endpoint", "logout_endpoint", "pkce_method", "response_mode"];
   const KEY = "oauth-playground:last";
   const OFF = "oauth-playground:off";
   const store = {
@@ -124,7 +148,10 @@ document.addEventListener("DOMContentLoaded", () => {
     try { saved = JSON.parse(store.get(KEY) || "null"); } catch { saved = null; }
     if (saved && typeof saved === "object" && form.hasAttribute("data-fresh") && !store.get(OFF)) {
       for (const [name, value] of Object.entries(saved)) {
-        if (REMEMBERED.includes(name) && input(name) && typeof value === "string") input(name).value = value;
+        if (REMEMBERED.includes(name) && input(name) && typeof value === "string") {
+          input(name).value = value;
+          input(name).dispatchEvent(new Event("change"));
+        }
       }
       if (note) note.hidden = false;
     }
@@ -133,7 +160,10 @@ document.addEventListener("DOMContentLoaded", () => {
       note.querySelector("button.forget").addEventListener("click", () => {
         store.remove(KEY);
         store.set(OFF, "1");
-        for (const [name, value] of Object.entries(original)) input(name).value = value;
+        for (const [name, value] of Object.entries(original)) {
+          input(name).value = value;
+          input(name).dispatchEvent(new Event("change"));  // the grant's fields follow
+        }
         note.hidden = true;
         off.hidden = false;
       });
@@ -143,4 +173,18 @@ document.addEventListener("DOMContentLoaded", () => {
       });
     }
   }
+});
+
+document.addEventListener("DOMContentLoaded", () => {
+  // The callback's fragment (response_mode=fragment): read it here and post it to the playground.
+  const reader = document.querySelector("form[data-fragment-reader]");
+  if (reader && window.location.hash.length > 1) {
+    reader.elements.namedItem("fragment").value = window.location.hash.slice(1);
+    history.replaceState(null, "", window.location.pathname);  // the code leaves the address bar
+    reader.submit();
+  }
+
+  // A page that only passes the answer on (the form_post relay): post it at once.
+  const relay = document.querySelector("form[data-autosubmit]");
+  if (relay) relay.submit();
 });

@@ -106,11 +106,16 @@ def test_wrong_secret_shows_invalid_client(page: Page, demo, screenshot):
     screenshot(page, "4-invalid-client")
 
 
+def choose(page: Page, grant: str = "Client Credentials") -> None:
+    page.get_by_label("Authorization Grant Type").select_option(label=grant)
+
+
 def test_phone_layout(page: Page, demo, screenshot):
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto("/playground2/oauth2.jsp")
     expect(page.get_by_role("button", name="Authorize")).to_be_visible()
     assert no_sideways_scrolling(page)
+    choose(page)
     screenshot(page, "5-phone")
     page.get_by_role("button", name="Authorize").click()
     expect(page.get_by_role("heading", name="Access token received")).to_be_visible()
@@ -152,6 +157,7 @@ def test_discover_jwt_verify_revoke(page: Page, demo, screenshot):
     screenshot(page, "6-discovery")
 
     # A JWT access token (the demo's JWT client shares the secret), verified against the JWKS.
+    choose(page)
     page.get_by_label("Client ID").fill(demo["JWT Client ID"])
     page.get_by_role("button", name="Authorize").click()
     panel = page.get_by_label("What the token says")
@@ -177,6 +183,8 @@ def test_discover_jwt_verify_revoke(page: Page, demo, screenshot):
 
 def test_last_values_are_remembered_and_can_be_forgotten(page: Page, demo):
     page.goto("/playground2/oauth2.jsp")
+    came_with = page.get_by_label("Scope").input_value()
+    choose(page)
     page.get_by_label("Scope").fill("read")
     page.get_by_role("button", name="Authorize").click()
     expect(page.get_by_role("heading", name="Access token received")).to_be_visible()
@@ -187,7 +195,8 @@ def test_last_values_are_remembered_and_can_be_forgotten(page: Page, demo):
     expect(page.get_by_text("Filled in from your last visit.")).to_be_visible()
     page.get_by_role("button", name="Forget").click()
     assert page.evaluate("localStorage.getItem('oauth-playground:last')") is None
-    expect(page.get_by_label("Scope")).to_have_value("")  # what the page came with
+    expect(page.get_by_label("Scope")).to_have_value(came_with)  # what the page came with
+    choose(page)
     # Forgotten stays forgotten, until the person asks to be remembered again.
     page.get_by_role("button", name="Authorize").click()
     expect(page.get_by_role("heading", name="Access token received")).to_be_visible()
@@ -195,6 +204,7 @@ def test_last_values_are_remembered_and_can_be_forgotten(page: Page, demo):
     page.goto("/playground2/oauth2.jsp")
     expect(page.get_by_text("This browser does not remember your values.")).to_be_visible()
     page.get_by_role("button", name="Remember them").click()
+    choose(page)
     page.get_by_label("Scope").fill("write")
     page.get_by_role("button", name="Authorize").click()
     expect(page.get_by_role("heading", name="Access token received")).to_be_visible()

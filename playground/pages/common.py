@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
-from flask import Blueprint, Flask, abort, current_app, render_template, request
+from flask import Blueprint, Flask, abort, current_app, render_template, request, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from markupsafe import Markup
 from wtforms import SelectChoice
@@ -23,6 +23,9 @@ bp = Blueprint("playground", __name__)
 csrf = CSRFProtect()
 
 FORM_PAGE = "playground.oauth2"
+#: The steps of each grant, as the pages' header shows them.
+CLIENT_CREDENTIALS_STEPS = [(1, "Request"), (2, "Token"), (3, "Introspect"), (4, "Token info")]
+CODE_STEPS = [(1, "Request"), (2, "Authorize"), (3, "Callback"), (4, "Tokens"), (5, "UserInfo")]
 
 
 def outbound(form: FlowForm | None = None) -> Outbound:
@@ -48,9 +51,14 @@ def new_form(**kwargs) -> FlowForm:
 
 
 def defaults() -> dict[str, str]:
-    """Pre-filled values: endpoints, and the demo client under `playground demo`."""
+    """Pre-filled values: endpoints, the callback as the browser reaches this playground, and the
+    demo client under `playground demo`. (The page's script fills the code grant's scope.)"""
     config = current_app.config
     return {
+        "authorization_endpoint": config["AUTHORIZATION_ENDPOINT"],
+        "callback_url": url_for("playground.callback", _external=True),
+        "userinfo_endpoint": config["USERINFO_ENDPOINT"],
+        "logout_endpoint": config["LOGOUT_ENDPOINT"],
         "token_endpoint": config["TOKEN_ENDPOINT"],
         "introspection_endpoint": config["INTROSPECTION_ENDPOINT"],
         "revocation_endpoint": config["REVOCATION_ENDPOINT"],
@@ -89,12 +97,20 @@ def record(form: FlowForm, exchange: Exchange | None, title: str) -> None:
     if exchange is None:
         return
     stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
-    token = form.value("access_token")
-    masked = replace(exchange, secrets=(*exchange.secrets, token) if token else exchange.secrets)
-    masked = masked.masked(tokens=True)
-    for name, shown in (("transcript", masked), ("transcript_revealed", exchange)):
-        text = (form[name].data or "") + shown.markdown(f"{title} ({stamp})") + "\n"
-        if len(text) > TRANSCRIPT:  # keep the latest steps
+    held = tuple(form.value(name) for name in TOKEN_VALUES if form.value(name))
+    masked = replace(exchange, secrets=(*exchange.secrets, *held)).masked(tokens=True)
+    add_to_transcript(form, masked.markdown(f"{title} ({stamp})"), exchange.markdown(f"{title} ({stamp})"))
+
+
+#: Form fields whose values the transcript for tickets never shows.
+TOKEN_VALUES = ("access_token", "refresh_token", "id_token", "original_id_token", "code", "code_verifier")
+
+
+def add_to_transcript(form: FlowForm, masked: str, revealed: str) -> None:
+    """Append a section to both transcripts the form carries, keeping the latest steps."""
+    for name, section in (("transcript", masked), ("transcript_revealed", revealed)):
+        text = (form[name].data or "") + section + "\n"
+        if len(text) > TRANSCRIPT:
             text = "… (earlier steps left out)\n\n" + text[-(TRANSCRIPT - 100) :]
         form[name].data = text
 
@@ -140,6 +156,7 @@ def page(template: str, form: FlowForm, status: int = 200, **context):
             allow_insecure=current_app.config["ALLOW_INSECURE_TLS"],
             servers=saved_servers(),
             servers_error=state["servers_error"],
+            code_scope=current_app.config["CODE_SCOPE"],
             **context,
         ),
         status,
@@ -219,6 +236,7 @@ def init_app(app: Flask) -> None:
     app.extensions["playground"] = state
     csrf.init_app(app)
     app.register_error_handler(CSRFError, expired_form)
+    app.jinja_env.globals.update(cc_steps=CLIENT_CREDENTIALS_STEPS, code_steps=CODE_STEPS)
     app.add_template_filter(show)
     app.add_template_filter(text)
     app.register_blueprint(bp)

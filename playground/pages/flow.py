@@ -8,6 +8,7 @@ import time
 from flask import Response, current_app, redirect, request, url_for
 
 from .. import client, discovery, results
+from . import code
 from .common import (
     FORM_PAGE,
     bp,
@@ -43,9 +44,12 @@ def oauth2():
             form[name].data = value
         return page("oauth2.html", form)
     if form.start_over.data:
-        # Start over keeps the values, drops the results and the token (and never puts the secret in a URL).
-        form.access_token.data = form.obtained.data = ""
+        # Start over keeps the values, drops the results and the tokens (and never puts the secret in a URL).
+        for name in code.FLOW_RESULTS:
+            form[name].data = ""
         return page("oauth2.html", form)
+    if form.grant_type.data == "authorization_code":
+        return code.authorize(form)
     if not form.check_token_step():
         return page("oauth2.html", form, 400)
     outcome = call(
@@ -101,8 +105,9 @@ def revoke():
             client.revoke(
                 outbound(form),
                 form.value("revocation_endpoint"),
-                form.value("access_token"),
+                form.value(form.chosen_token_field()),
                 credentials(form),
+                token_type_hint=form.chosen_token_field(),
                 insecure=skip_tls_verification(form),
             )
         )
@@ -152,13 +157,14 @@ def tokeninfo():
             client.introspect(
                 outbound(form),
                 form.value("introspection_endpoint"),
-                form.value("access_token"),
+                form.value(form.chosen_token_field()),
                 auth,
                 credentials(form),
+                token_type_hint=form.chosen_token_field(),
                 insecure=skip_tls_verification(form),
             )
         )
     )
     record(form, outcome.exchange, "Introspection (RFC 7662)")
-    view, jwks = token_view(form, form.value("access_token"))
+    view, jwks = token_view(form, form.value(form.chosen_token_field()))
     return page("tokeninfo.html", form, info=outcome, view=view, jwks=jwks)

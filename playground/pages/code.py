@@ -1,0 +1,463 @@
+"""The authorization code grant (RFC 6749 §4.1) with PKCE (RFC 7636) and OpenID Connect: the
+authorization request, the callback and its checks, the code exchange, the ID token's checks,
+UserInfo, refresh and RP-initiated logout. Thin: form -> client call -> Exchange -> page."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from urllib.parse import urlsplit
+
+from flask import current_app, request, url_for
+
+from .. import authorization, client, idtoken, pending, results, tokens
+from ..exchange import MASK
+from ..forms import FlowForm
+from ..security import CONTENT_SECURITY_POLICY
+from .common import (
+    add_to_transcript,
+    bp,
+    call,
+    credentials,
+    csrf,
+    new_form,
+    outbound,
+    page,
+    record,
+    skip_tls_verification,
+    token_view,
+)
+
+#: What a flow obtained: dropped by Start over, and by a new authorization.
+FLOW_RESULTS = (
+    "obtained",
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "original_id_token",
+    "code",
+    "code_verifier",
+    "nonce",
+    "sent_max_age",
+)
+#: Form fields that do not travel in the pending authorization's cookie: the transcripts (too
+#: large, and rebuilt from the authorization request on), an earlier flow's results.
+NOT_CARRIED = frozenset({"csrf_token", "transcript", "transcript_revealed", "reveal", *FLOW_RESULTS})
+
+
+def secret_key() -> str:
+    return current_app.config["SECRET_KEY"]
+
+
+def cookie_options() -> dict:
+    """The pending authorization's cookie: see playground/pending.py."""
+    return {
+        "max_age": pending.LIFETIME,
+        "path": pending.COOKIE_PATH,
+        "httponly": True,
+        "samesite": "Lax",
+        "secure": current_app.config["SESSION_COOKIE_SECURE"],
+    }
+
+
+def authorize(form: FlowForm):
+    """Authorize with the code grant: show the authorization request, then send the browser there.
+
+    The state, nonce and verifier are made fresh here; what the callback needs travels in a
+    cookie of its own (pending.py), never in the URL.
+    """
+    if not form.check_authorization_step():
+        return page("oauth2.html", form, 400)
+    scope_defaulted = not form.value("scope")
+    if scope_defaulted:  # said on the next page: the demo server, like many, wants a scope here
+        form.scope.data = current_app.config["CODE_SCOPE"]
+    extra, _problem = authorization.parse_extra(form.extra_params.data or "")
+    mode = form.response_mode.data
+    sent = authorization.build_request(
+        form.value("authorization_endpoint"),
+        form.value("client_id"),
+        form.value("callback_url"),
+        scope=form.value("scope"),
+        use_pkce=bool(form.use_pkce.data),
+        pkce_method=form.pkce_method.data,
+        # query is the default of response_type=code (OAuth 2.0 Multiple Response Types §2.1)
+        response_mode="" if mode == "query" else mode,
+        prompt=form.prompt.data or "",
+        max_age=form.value("max_age"),
+        login_hint=form.value("login_hint"),
+        acr_values=form.value("acr_values"),
+        extra=extra,
+    )
+    carried = {f.name: f.data for f in form if f.name not in NOT_CARRIED and f.type != "SubmitField"}
+    data = {
+        "kind": "authorization",
+        "created": time.time(),
+        "state": sent.state,
+        "nonce": sent.nonce,
+        "verifier": sent.verifier,
+        "method": sent.method,
+        "url": sent.url,
+        "form": carried,
+    }
+    try:
+        name, value = pending.seal(secret_key(), data)
+    except pending.TooLarge as exc:
+        form.extra_params.errors = [
+            f"The set-up is too large to carry through the authorization server in a cookie ({exc}): "
+            "shorten the extra parameters or the endpoints."
+        ]
+        return page("oauth2.html", form, 400)
+    note_authorization_request(form, sent)
+    response = current_app.make_response(
+        page(
+            "authorize.html",
+            form,
+            sent=sent,
+            notes=authorization.PARAMETER_NOTES,
+            scope_defaulted=scope_defaulted,
+        )
+    )
+    for old in pending.stale(secret_key(), request.cookies):
+        response.delete_cookie(old, path=pending.COOKIE_PATH)
+    response.set_cookie(name, value, **cookie_options())
+    return response
+
+
+def note_authorization_request(form: FlowForm, sent: authorization.AuthorizationRequest) -> None:
+    """The authorization request in the transcript: a URL to open, and its parameters."""
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+    rows = "\n".join(f"| `{name}` | `{value}` |" for name, value in sent.parameters)
+    text = (
+        f"## Authorization request (RFC 6749 §4.1.1) ({stamp})\n\n"
+        "The browser is sent to this URL (open it in a browser to repeat the step):\n\n"
+        f"```\n{sent.url}\n```\n\n| Parameter | Value |\n|---|---|\n{rows}\n"
+    )
+    if sent.verifier:
+        text += f"\nThe PKCE code_verifier, kept by the playground until the code exchange: `{MASK}`\n"
+    revealed = text.replace(f"`{MASK}`", f"`{sent.verifier}`")
+    add_to_transcript(form, text, revealed)
+
+
+@csrf.exempt  # the answer of another site: `state` is its CSRF check (RFC 6749 §10.12)
+@bp.route("/playground2/oauth2client", methods=["GET", "POST"])
+def callback():
+    """Where the authorization server sends the browser back: query (GET), form_post (POST),
+    or fragment (a page whose script posts it here)."""
+    if request.method == "GET":
+        params = {k: v for k, v in request.args.items()}
+    elif "fragment" in request.form:  # our own page's script, with what followed the '#'
+        params = dict(authorization.fragment_parameters(request.form.get("fragment", "")))
+    else:
+        params = {k: v for k, v in request.form.items() if k != "relayed"}
+    flows = [
+        f for f in pending.in_progress(secret_key(), request.cookies) if f.data.get("kind") == "authorization"
+    ]
+    if not params:
+        # The answer is in the fragment, which only the page's script can read (or nothing came).
+        return page("callback_fragment.html", new_form(), flows=flows)
+    if request.method == "POST" and not flows and "relayed" not in request.form:
+        # A form_post from another site comes without our SameSite=Lax cookie: post it again
+        # from this site, where the cookie comes along (the page's script, or its button).
+        return page("callback_relay.html", new_form(), params=params)
+    if not flows:
+        return page("callback_unknown.html", new_form(), 400, params=masked_params(params))
+    got = str(params.get("state", ""))
+    match = next((f for f in flows if secrets.compare_digest(f.state.encode(), got.encode())), None)
+    flow = match or flows[-1]
+    form = new_form(data=flow.data["form"])
+    form.validate()
+    if match is not None:
+        result = authorization.check_callback(
+            params, flow.state, form.value("issuer"), iss_supported=form.iss_supported.data == "true"
+        )
+    else:  # RFC 6749 §10.12: an answer whose state is none of ours must not be used
+        result = authorization.CallbackResult(params, [authorization.unmatched_state(got, len(flows))])
+    if result.trusted and result.code:
+        form.code.data = result.code
+        form.code_verifier.data = flow.data.get("verifier", "")
+        form.nonce.data = flow.data.get("nonce", "")
+        form.sent_max_age.data = form.value("max_age")
+    note_callback(form, params, result)
+    error = None
+    if result.error:
+        error = results.OAuthError(
+            error=result.error,
+            description=params.get("error_description", ""),
+            uri=results.safe_link(params.get("error_uri")),
+            status=0,
+            www_authenticate=None,
+            hints=authorization.authorization_error_hints(result.error),
+        )
+    response = current_app.make_response(
+        page(
+            "callback.html",
+            form,
+            400 if not result.trusted else 200,
+            result=result,
+            error=error,
+            shown=masked_params(params),
+            sent_url=flow.data.get("url", ""),
+            mode="GET (query)" if request.method == "GET" else "POST",
+        )
+    )
+    if match is not None:  # used: a reload of this page is not a second answer
+        response.delete_cookie(match.name, path=pending.COOKIE_PATH)
+    return response
+
+
+def masked_params(params: dict[str, str]) -> dict[str, str]:
+    """What came to the callback, for the page: the code masked (revealed by its own button)."""
+    return {k: (MASK if k == "code" else v) for k, v in params.items()}
+
+
+def note_callback(form: FlowForm, params: dict[str, str], result: authorization.CallbackResult) -> None:
+    """The authorization response in the transcript, with the checks made on it."""
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+
+    def section(values: dict[str, str]) -> str:
+        rows = "\n".join(f"| `{k}` | `{v}` |" for k, v in values.items())
+        checks = "\n".join(
+            f"- {'pass' if c.ok else 'FAIL' if c.ok is False else 'not checked'}: {c.name}: {c.detail}"
+            for c in result.checks
+        )
+        return (
+            f"## Authorization response at the callback ({stamp})\n\n| Parameter | Value |\n|---|---|\n"
+            f"{rows}\n\n{checks}\n"
+        )
+
+    add_to_transcript(form, section(masked_params(params)), section(params))
+
+
+@bp.post("/playground2/token")
+def get_access_token():
+    """Get Access Token: redeem the code (RFC 6749 §4.1.3) with the verifier (RFC 7636 §4.5)."""
+    form = new_form()
+    form.validate()
+    if not form.check_code_step():
+        return page("tokens.html", form, 400, outcome=None)
+    outcome = call(
+        lambda: results.read_token_response(
+            client.redeem_code(
+                outbound(form),
+                form.value("token_endpoint"),
+                credentials(form),
+                form.value("code"),
+                form.value("callback_url"),
+                form.value("code_verifier"),
+                insecure=skip_tls_verification(form),
+            )
+        )
+    )
+    return token_page(form, outcome, "Token request (authorization code, RFC 6749 §4.1.3)")
+
+
+@bp.post("/playground2/refresh")
+def refresh():
+    """Refresh (RFC 6749 §6) with the grant's own client authentication, and what changed."""
+    form = new_form()
+    form.validate()
+    if not form.check_refresh_step():
+        return page("tokens.html", form, 400, outcome=None)
+    before = {
+        "access_token": form.value("access_token"),
+        "refresh_token": form.value("refresh_token"),
+        "id_token": form.value("id_token"),
+    }
+    outcome = call(
+        lambda: results.read_token_response(
+            client.refresh(
+                outbound(form),
+                form.value("token_endpoint"),
+                credentials(form),
+                form.value("refresh_token"),
+                insecure=skip_tls_verification(form),
+            )
+        )
+    )
+    return token_page(form, outcome, "Refresh (RFC 6749 §6)", before=before)
+
+
+def token_page(form: FlowForm, outcome: results.Outcome, title: str, before: dict | None = None):
+    """The tokens page: what came back, the ID token's checks, the access token, the next steps."""
+    changes = None
+    if outcome.data:
+        data = outcome.data
+        if before is not None:
+            changes = token_changes(before, data)
+        form.access_token.data = data.get("access_token", "")
+        if isinstance(data.get("refresh_token"), str):
+            form.refresh_token.data = data["refresh_token"]  # rotated, or the first one
+        if isinstance(data.get("id_token"), str):
+            if not form.value("original_id_token"):
+                form.original_id_token.data = data["id_token"]
+            form.id_token.data = data["id_token"]
+        elif before is None:
+            form.id_token.data = ""
+        form.obtained.data = "1"
+        form.code.data = ""  # redeemed: a code is single-use (RFC 6749 §4.1.2)
+    record(form, outcome.exchange, title)
+    id_view = jwks = None
+    if outcome.data and isinstance(outcome.data.get("id_token"), str):
+        id_view, jwks = id_token_view(form, outcome.data["id_token"], refreshed=before is not None)
+    access_view = None
+    if outcome.data:
+        access_view, _fetched = token_view(form, outcome.data["access_token"])
+    return page(
+        "tokens.html",
+        form,
+        outcome=outcome,
+        id_view=id_view,
+        jwks=jwks,
+        view=access_view,
+        changes=changes,
+        refreshed=before is not None,
+        pkce=pkce_follow(form),
+    )
+
+
+def token_changes(before: dict[str, str], after: dict) -> list[tuple[str, str]]:
+    """What a refresh changed, field by field, in words."""
+    rows = []
+    for name in ("access_token", "refresh_token", "id_token"):
+        new = after.get(name)
+        if not isinstance(new, str):
+            rows.append((name, "not in the response: the one held before stays" if before[name] else "none"))
+        elif new == before[name]:
+            rows.append((name, "the same as before"))
+        else:
+            rows.append((name, "new" if name != "refresh_token" else "rotated: the old one is spent"))
+    for name in ("expires_in", "scope", "token_type"):
+        if name in after:
+            rows.append((name, str(after[name])))
+    return rows
+
+
+def pkce_follow(form: FlowForm) -> dict | None:
+    """The verifier sent with the code and the challenge it answers (RFC 7636 §4.6), shown worked out."""
+    verifier = form.value("code_verifier")
+    if not verifier:
+        return None
+    return {
+        "verifier": verifier,
+        "s256": authorization.code_challenge(verifier, "S256"),
+        "method": form.pkce_method.data,
+    }
+
+
+def id_token_view(form: FlowForm, token: str, refreshed: bool = False):
+    """Validate the ID token (OpenID Connect Core §3.1.3.7) against the JWKS, fetched now and once
+    more when its kid is unknown (key rotation)."""
+    fetches: list[results.Outcome] = []
+
+    def fetch_jwks() -> dict | None:
+        if not form.value("jwks_uri"):
+            return None
+        outcome = call(
+            lambda: results.read_jwks_response(
+                client.get_json(outbound(form), form.value("jwks_uri"), insecure=skip_tls_verification(form))
+            )
+        )
+        fetches.append(outcome)
+        return outcome.data
+
+    header = tokens.inspect(token).header
+    jwks = fetch_jwks() if header.get("alg") in tokens.ASYMMETRIC else None
+    original = None
+    if refreshed and form.value("original_id_token"):
+        original = tokens.inspect(form.value("original_id_token")).claims or None
+    algs = [a for a in form.value("id_token_algs").split() if a] or None
+    max_age = form.value("sent_max_age")
+    expected = idtoken.Expected(
+        client_id=form.value("client_id"),
+        issuer=form.value("issuer") or None,
+        client_secret=form.client_secret.data or None,
+        nonce=None if refreshed else (form.value("nonce") or None),
+        max_age=int(max_age) if max_age.isdigit() and not refreshed else None,
+        access_token=form.value("access_token") or None,
+        allowed_algs=algs,
+        original=original,
+    )
+    view = idtoken.validate(token, expected, jwks, refetch_jwks=fetch_jwks)
+    return view, (fetches[-1] if fetches else None)
+
+
+@bp.post("/playground2/userinfo")
+def get_userinfo():
+    """Get UserInfo (OpenID Connect Core §5.3) with the access token, and check its sub (§5.3.2)."""
+    form = new_form()
+    form.validate()
+    if not form.check_userinfo_step():
+        return page("tokens.html", form, 400, outcome=None)
+    outcome = call(
+        lambda: results.read_userinfo_response(
+            client.userinfo(
+                outbound(form),
+                form.value("userinfo_endpoint"),
+                form.value("access_token"),
+                insecure=skip_tls_verification(form),
+            )
+        )
+    )
+    record(form, outcome.exchange, "UserInfo (OpenID Connect Core §5.3)")
+    sub_check = None
+    if outcome.data is not None:
+        if form.value("id_token"):
+            sub_check = idtoken.userinfo_check(outcome.data, tokens.inspect(form.value("id_token")).claims)
+        else:
+            sub_check = tokens.Check(
+                "UserInfo subject", None, "No ID token to compare its sub with (§5.3.2)."
+            )
+    return page("userinfo.html", form, info=outcome, sub_check=sub_check)
+
+
+@bp.post("/playground2/logout")
+def logout():
+    """Logout (OpenID Connect RP-Initiated Logout 1.0 §2): the browser posts the logout request
+    to the server, which sends it back to the playground's logged-out page with the state."""
+    form = new_form()
+    form.validate()
+    if not form.check_logout_step():
+        return page("tokens.html", form, 400, outcome=None)
+    state = authorization.random_value()
+    back = url_for("playground.logged_out", _external=True)
+    fields = [("client_id", form.value("client_id")), ("post_logout_redirect_uri", back), ("state", state)]
+    if form.value("id_token"):
+        fields.insert(0, ("id_token_hint", form.value("id_token")))  # §2: RECOMMENDED
+    name, value = pending.seal(
+        secret_key(),
+        {"kind": "logout", "created": time.time(), "state": state, "endpoint": form.value("logout_endpoint")},
+    )
+    response = current_app.make_response(
+        page("logout.html", form, fields=fields, endpoint=form.value("logout_endpoint"))
+    )
+    # The form posts to the server's logout endpoint: the page's policy allows that one origin.
+    parts = urlsplit(form.value("logout_endpoint"))
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
+        "form-action 'self'", f"form-action 'self' {parts.scheme}://{parts.netloc}"
+    )
+    response.set_cookie(name, value, **cookie_options())
+    return response
+
+
+@bp.get("/playground2/logged-out")
+def logged_out():
+    """Where the server sends the browser after logout: the session there ended; state checked."""
+    flows = [f for f in pending.in_progress(secret_key(), request.cookies) if f.data.get("kind") == "logout"]
+    got = request.args.get("state", "")
+    match = next((f for f in flows if secrets.compare_digest(f.state.encode(), got.encode())), None)
+    if match is not None:
+        check = tokens.Check("state", True, "Equals the state sent with the logout request.")
+    elif got:
+        check = tokens.Check(
+            "state",
+            False,
+            "Matches no logout this browser started: this page may have been opened by another site.",
+        )
+    else:
+        check = tokens.Check(
+            "state", None, "The server sent no state back (RP-Initiated Logout 1.0 §3 asks it to)."
+        )
+    response = current_app.make_response(page("logged_out.html", new_form(), check=check))
+    if match is not None:
+        response.delete_cookie(match.name, path=pending.COOKIE_PATH)
+    return response
