@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -380,9 +380,33 @@ def bearer_error(challenges: list[str]) -> tuple[str, str] | None:
     return None
 
 
-def read_token_response(exchange: Exchange) -> Outcome:
+CODE_GRANT_HINTS = {
+    "invalid_grant": (
+        "An authorization code is single-use and short-lived (RFC 6749 §4.1.2, 10 minutes at most): if it was "
+        "sent before (a second click, a reload, a shared link), the server refuses it and should revoke the "
+        "tokens the first use issued. Authorize again for a fresh code.",
+        "The redirect_uri sent with the code must equal the one in the authorization request (§4.1.3): "
+        "check the Callback URL.",
+        "With PKCE, the code_verifier must match the code_challenge sent (RFC 7636 §4.6); a verifier from "
+        "another authorization fails.",
+        "The code is bound to the client it was issued to: the Client ID must be the same.",
+    ),
+}
+REFRESH_HINTS = {
+    "invalid_grant": (
+        "The refresh token is expired, revoked, or was issued to another client (RFC 6749 §6).",
+        "Servers that rotate refresh tokens accept each one once: reusing a replaced one is refused, and "
+        "may end every token of its family (RFC 9700 §4.14.2). Use the latest refresh token.",
+        "Authorize again for new tokens.",
+    ),
+}
+CODE_TOKEN_RESPONSE = replace(TOKEN_RESPONSE, error_hints=CODE_GRANT_HINTS)
+REFRESH_TOKEN_RESPONSE = replace(TOKEN_RESPONSE, error_hints=REFRESH_HINTS)
+
+
+def read_token_response(exchange: Exchange, expected: Expectation = TOKEN_RESPONSE) -> Outcome:
     """RFC 6749 §5.1 success or §5.2 error, or a problem."""
-    return read_response(exchange, TOKEN_RESPONSE)
+    return read_response(exchange, expected)
 
 
 def read_introspection_response(exchange: Exchange) -> Outcome:

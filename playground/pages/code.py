@@ -88,6 +88,8 @@ def authorize(form: FlowForm):
         acr_values=form.value("acr_values"),
         extra=extra,
     )
+    note, note_revealed = authorization_note(sent)
+    add_to_transcript(form, note, note_revealed)
     carried = {f.name: f.data for f in form if f.name not in NOT_CARRIED and f.type != "SubmitField"}
     data = {
         "kind": "authorization",
@@ -99,15 +101,26 @@ def authorize(form: FlowForm):
         "url": sent.url,
         "form": carried,
     }
-    try:
-        name, value = pending.seal(secret_key(), data)
-    except pending.TooLarge as exc:
+    # The transcript so far goes along if it fits; else the authorization request's own part.
+    left_out = "… (the steps before the authorization request are left out: too large to carry)\n\n"
+    attempts = [
+        (form.transcript.data or "", form.transcript_revealed.data or ""),
+        (left_out + note + "\n", left_out + note_revealed + "\n"),
+    ]
+    for masked_transcript, revealed_transcript in attempts:
+        data["form"] = {**carried, "transcript": masked_transcript, "transcript_revealed": revealed_transcript}
+        try:
+            name, value = pending.seal(secret_key(), data)
+            break
+        except pending.TooLarge as exc:
+            too_large = exc
+    else:
+        exc = too_large
         form.extra_params.errors = [
             f"The set-up is too large to carry through the authorization server in a cookie ({exc}): "
             "shorten the extra parameters or the endpoints."
         ]
         return page("oauth2.html", form, 400)
-    note_authorization_request(form, sent)
     response = current_app.make_response(
         page(
             "authorize.html",
@@ -123,8 +136,8 @@ def authorize(form: FlowForm):
     return response
 
 
-def note_authorization_request(form: FlowForm, sent: authorization.AuthorizationRequest) -> None:
-    """The authorization request in the transcript: a URL to open, and its parameters."""
+def authorization_note(sent: authorization.AuthorizationRequest) -> tuple[str, str]:
+    """The authorization request for the transcript (masked, revealed): a URL to open, and its parameters."""
     stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
     rows = "\n".join(f"| `{name}` | `{value}` |" for name, value in sent.parameters)
     text = (
@@ -134,8 +147,7 @@ def note_authorization_request(form: FlowForm, sent: authorization.Authorization
     )
     if sent.verifier:
         text += f"\nThe PKCE code_verifier, kept by the playground until the code exchange: `{MASK}`\n"
-    revealed = text.replace(f"`{MASK}`", f"`{sent.verifier}`")
-    add_to_transcript(form, text, revealed)
+    return text, text.replace(f"`{MASK}`", f"`{sent.verifier}`")
 
 
 @csrf.exempt  # the answer of another site: `state` is its CSRF check (RFC 6749 §10.12)
@@ -245,7 +257,8 @@ def get_access_token():
                 form.value("callback_url"),
                 form.value("code_verifier"),
                 insecure=skip_tls_verification(form),
-            )
+            ),
+            results.CODE_TOKEN_RESPONSE,
         )
     )
     return token_page(form, outcome, "Token request (authorization code, RFC 6749 §4.1.3)")
@@ -271,7 +284,8 @@ def refresh():
                 credentials(form),
                 form.value("refresh_token"),
                 insecure=skip_tls_verification(form),
-            )
+            ),
+            results.REFRESH_TOKEN_RESPONSE,
         )
     )
     return token_page(form, outcome, "Refresh (RFC 6749 §6)", before=before)
