@@ -294,6 +294,7 @@ def refresh():
 def token_page(form: FlowForm, outcome: results.Outcome, title: str, before: dict | None = None):
     """The tokens page: what came back, the ID token's checks, the access token, the next steps."""
     changes = None
+    redeemed = form.value("code") if before is None else ""  # for c_hash (OIDC Core §3.3.2.11)
     if outcome.data:
         data = outcome.data
         if before is not None:
@@ -312,7 +313,9 @@ def token_page(form: FlowForm, outcome: results.Outcome, title: str, before: dic
     record(form, outcome.exchange, title)
     id_view = jwks = None
     if outcome.data and isinstance(outcome.data.get("id_token"), str):
-        id_view, jwks = id_token_view(form, outcome.data["id_token"], refreshed=before is not None)
+        id_view, jwks = id_token_view(
+            form, outcome.data["id_token"], refreshed=before is not None, code=redeemed
+        )
     access_view = None
     if outcome.data:
         access_view, _fetched = token_view(form, outcome.data["access_token"])
@@ -358,7 +361,7 @@ def pkce_follow(form: FlowForm) -> dict | None:
     }
 
 
-def id_token_view(form: FlowForm, token: str, refreshed: bool = False):
+def id_token_view(form: FlowForm, token: str, refreshed: bool = False, code: str = ""):
     """Validate the ID token (OpenID Connect Core §3.1.3.7) against the JWKS, fetched now and once
     more when its kid is unknown (key rotation)."""
     fetches: list[results.Outcome] = []
@@ -388,6 +391,7 @@ def id_token_view(form: FlowForm, token: str, refreshed: bool = False):
         nonce=None if refreshed else (form.value("nonce") or None),
         max_age=int(max_age) if max_age.isdigit() and not refreshed else None,
         access_token=form.value("access_token") or None,
+        code=code or None,
         allowed_algs=algs,
         original=original,
     )
