@@ -112,7 +112,9 @@ def test_code_flow_with_pkce_walkthrough(page: Page, demo, screenshot):
     request = page.locator("table.params")
     for name in ("response_type", "client_id", "redirect_uri", "scope", "state", "nonce", "code_challenge"):
         expect(request.locator("th", has_text=re.compile(f"^{name}$"))).to_be_visible()
-    expect(request.locator("tr", has=page.locator("th", has_text="code_challenge_method"))).to_contain_text("S256")
+    expect(request.locator("tr", has=page.locator("th", has_text="code_challenge_method"))).to_contain_text(
+        "S256"
+    )
     verifier = page.get_by_label("PKCE Code Verifier")
     expect(verifier).to_have_attribute("type", "password")  # masked until revealed
     url = page.locator("#authorization-url").inner_text()
@@ -207,7 +209,9 @@ def verifier_value(page: Page) -> str:
 def test_pkce_plain_and_a_second_authorization_skips_the_login(page: Page, demo):
     authorize(page, **{"PKCE Challenge Method": "plain"})
     request = page.locator("table.params")
-    expect(request.locator("tr", has=page.locator("th", has_text="code_challenge_method"))).to_contain_text("plain")
+    expect(request.locator("tr", has=page.locator("th", has_text="code_challenge_method"))).to_contain_text(
+        "plain"
+    )
     expect(page.get_by_text("anyone who sees this request can redeem the code")).to_be_visible()
     to_the_tokens(page, demo)
     expect(page.locator("#pkce-check")).to_contain_text("plain")
@@ -236,7 +240,9 @@ def test_the_public_client(page: Page, demo):
 @pytest.mark.parametrize("mode", ["form_post", "fragment"])
 def test_response_modes(page: Page, demo, mode):
     authorize(page, **{"Response Mode": mode})
-    expect(page.locator("table.params tr", has=page.locator("th", has_text="response_mode"))).to_contain_text(mode)
+    expect(page.locator("table.params tr", has=page.locator("th", has_text="response_mode"))).to_contain_text(
+        mode
+    )
     to_the_tokens(page, demo)
     expect(page.locator("#id-token")).to_contain_text("ID token valid: every check passed")
     assert "code=" not in page.url  # the code never stayed in the address bar
@@ -278,9 +284,7 @@ def test_the_same_code_twice_is_explained(page: Page, demo):
     allow_unless_remembered(page)
     expect(page.get_by_role("heading", name="The authorization response")).to_be_visible()
     # Keep the callback's form as it is (what a second click or a resubmission sends again).
-    sent = page.evaluate(
-        "() => Object.fromEntries(new FormData(document.querySelector('form.flow')))"
-    )
+    sent = page.evaluate("() => Object.fromEntries(new FormData(document.querySelector('form.flow')))")
     page.get_by_role("button", name="Get Access Token").click()
     expect(page.get_by_role("heading", name="Tokens received")).to_be_visible()
     page.evaluate(

@@ -59,7 +59,9 @@ PAGE_CASES = [(defect, max_age, failures) for defect, max_age, overrides, failur
 
 
 @pytest.mark.parametrize("defect, max_age, failures", PAGE_CASES, ids=[c[0] for c in PAGE_CASES])
-def test_each_id_token_defect_is_shown_as_its_failed_check(playground, bad_op_server, defect, max_age, failures):
+def test_each_id_token_defect_is_shown_as_its_failed_check(
+    playground, bad_op_server, defect, max_age, failures
+):
     bad_op_server.set(defect)
     fields = {"max_age": str(max_age)} if max_age else {}
     callback = to_callback(playground, bad_op_server, **fields)
@@ -109,7 +111,9 @@ def test_userinfo_of_another_subject_is_a_failed_check(playground, bad_op_server
         ("missing_iss_param", {"iss_supported": "true"}, "iss", "RFC 9207"),
     ],
 )
-def test_authorization_response_defects_stop_the_flow(playground, bad_op_server, defect, fields, check, words):
+def test_authorization_response_defects_stop_the_flow(
+    playground, bad_op_server, defect, fields, check, words
+):
     bad_op_server.set(defect)
     callback = to_callback(playground, bad_op_server, **fields)
     html = callback.get_data(as_text=True)
