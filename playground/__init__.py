@@ -78,6 +78,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         DEMO_BASE="",  # set by `playground demo`: the demo server's https://host:port
         CLIENT_ID="",
         CLIENT_SECRET="",
+        # Pre-fill the Resource Owner grant's user (`playground demo` sets the demo user).
+        RESOURCE_OWNER="",
+        RESOURCE_OWNER_PASSWORD="",
         CA_BUNDLE=None,
         # The outbound policy (playground/outbound.py); see "Hosting it for a team" in the README.
         TIMEOUT=15.0,

@@ -675,6 +675,10 @@ def demo(host, port, authserver_port, plain_http, instance_path, client_id, clie
             "PLAYGROUND_CODE_SCOPE": "openid profile email offline_access",
             "PLAYGROUND_DEMO_BASE": info["Token endpoint"].removesuffix("/oauth2/token"),
             "PLAYGROUND_CLIENT_ID": info["Client ID"],
+            "PLAYGROUND_RESOURCE_OWNER": info.get("User", ""),
+            "PLAYGROUND_RESOURCE_OWNER_PASSWORD": ""
+            if info.get("Password", NOT_SHOWN) == NOT_SHOWN
+            else info["Password"],
             # A secret changed by hand is not known here: the form is left for it.
             "PLAYGROUND_CLIENT_SECRET": "" if info["Client Secret"] == NOT_SHOWN else info["Client Secret"],
         }

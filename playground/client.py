@@ -94,17 +94,92 @@ def request_token(
 
 
 def send_token_request(
-    outbound: Outbound, endpoint: str, credentials: Credentials, data: dict[str, str], insecure: bool = False
+    outbound: Outbound,
+    endpoint: str,
+    credentials: Credentials,
+    data: dict[str, str],
+    insecure: bool = False,
+    secrets: tuple[str, ...] = (),
 ) -> Exchange:
-    """POST a token request (RFC 6749 §3.2) with the client's authentication, whatever the grant."""
+    """POST a token request (RFC 6749 §3.2) with the client's authentication, whatever the grant;
+    `secrets` are the request's other credentials, masked like the client secret."""
     headers, auth_fields = client_authentication(credentials)
     return outbound.send(
         "POST",
         endpoint,
         {**FORM_HEADERS, **headers},
         {**data, **auth_fields},
-        (credentials.client_secret,),
+        (credentials.client_secret, *secrets),
         insecure=insecure,
+    )
+
+
+def password_grant(
+    outbound: Outbound,
+    endpoint: str,
+    credentials: Credentials,
+    username: str,
+    password: str,
+    scope: str = "",
+    insecure: bool = False,
+) -> Exchange:
+    """The resource owner password credentials grant: RFC 6749 §4.3.2 (deprecated, RFC 9700 §2.4)."""
+    data = {"grant_type": "password", "username": username, "password": password}
+    if scope:
+        data["scope"] = scope
+    return send_token_request(outbound, endpoint, credentials, data, insecure, secrets=(password,))
+
+
+TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
+#: RFC 8693 §3: token type identifiers.
+TOKEN_TYPES = {
+    "urn:ietf:params:oauth:token-type:access_token": "access_token",
+    "urn:ietf:params:oauth:token-type:refresh_token": "refresh_token",
+    "urn:ietf:params:oauth:token-type:id_token": "id_token",
+    "urn:ietf:params:oauth:token-type:jwt": "jwt",
+    "urn:ietf:params:oauth:token-type:saml2": "saml2",
+    "urn:ietf:params:oauth:token-type:saml1": "saml1",
+}
+
+
+def exchange_token(
+    outbound: Outbound,
+    endpoint: str,
+    credentials: Credentials,
+    subject_token: str,
+    subject_token_type: str,
+    *,
+    actor_token: str = "",
+    actor_token_type: str = "",
+    requested_token_type: str = "",
+    audience: str = "",
+    resource: str = "",
+    scope: str = "",
+    insecure: bool = False,
+) -> Exchange:
+    """Token Exchange: RFC 8693 §2.1, the optional parameters only when given."""
+    data = {
+        "grant_type": TOKEN_EXCHANGE,
+        "subject_token": subject_token,
+        "subject_token_type": subject_token_type,
+    }
+    optional = {
+        "actor_token": actor_token,
+        # §2.1: actor_token_type is required when actor_token is present, and must not be otherwise.
+        "actor_token_type": actor_token_type if actor_token else "",
+        "requested_token_type": requested_token_type,
+        "resource": resource,
+        "audience": audience,
+        "scope": scope,
+    }
+    data.update({name: value for name, value in optional.items() if value})
+    return send_token_request(
+        outbound,
+        endpoint,
+        credentials,
+        data,
+        insecure,
+        secrets=tuple(t for t in (subject_token, actor_token) if t),
     )
 
 

@@ -19,11 +19,24 @@ from wtforms.validators import Length, Optional
 from wtforms.widgets import PasswordInput
 
 from .authorization import PKCE_METHODS, RESPONSE_MODES, parse_extra
-from .client import CLIENT_AUTH_METHODS, INTROSPECTION_AUTH, SECRET_METHODS
+from .client import CLIENT_AUTH_METHODS, INTROSPECTION_AUTH, SECRET_METHODS, TOKEN_TYPES
 from .outbound import check_url
 
 #: Only grants the playground can complete are listed; Authorization Code first, as in playground2.
-GRANT_TYPES = {"authorization_code": "Authorization Code", "client_credentials": "Client Credentials"}
+GRANT_TYPES = {
+    "authorization_code": "Authorization Code",
+    "client_credentials": "Client Credentials",
+    "password": "Resource Owner",
+    "token_exchange": "Token Exchange",
+}
+#: The grants whose token request the playground sends at once (no browser trip).
+DIRECT_GRANTS = ("client_credentials", "password", "token_exchange")
+#: Where Token Exchange's subject token comes from.
+SUBJECT_SOURCES = {
+    "access_token": "The current access token",
+    "id_token": "The current ID token",
+    "pasted": "Pasted below",
+}
 #: OpenID Connect Core §3.1.2.1 prompt values, as the select offers them ("" sends none).
 PROMPTS = {
     "": "(not sent)",
@@ -141,6 +154,32 @@ class FlowForm(FlaskForm):
     iss_supported = HiddenField(validators=bounded(8))
     id_token_algs = HiddenField(validators=bounded(SHORT))
 
+    # The resource owner password credentials grant (RFC 6749 §4.3), with playground2's labels. The
+    # password is handled like the client secret: masked, never logged, in no URL or cookie.
+    ro_username = StringField("Resource Owner User Name", bounded(SHORT))
+    ro_password = PasswordField(
+        "Resource Owner Password", bounded(SHORT), widget=PasswordInput(hide_value=False)
+    )
+    # Token Exchange (RFC 8693 §2.1).
+    subject_source = SelectField("Subject Token", choices=choices(SUBJECT_SOURCES), default="access_token")
+    subject_token = TextAreaField("Pasted Subject Token", bounded(TOKEN))
+    subject_token_type = SelectField(
+        "Subject Token Type",
+        choices=choices(TOKEN_TYPES),
+        default="urn:ietf:params:oauth:token-type:access_token",
+    )
+    actor_token = TextAreaField("Actor Token", bounded(TOKEN))
+    actor_token_type = SelectField(
+        "Actor Token Type",
+        choices=choices(TOKEN_TYPES),
+        default="urn:ietf:params:oauth:token-type:access_token",
+    )
+    requested_token_type = SelectField(
+        "Requested Token Type",
+        choices=choices({"": "(not sent: the server's default)", **TOKEN_TYPES}),
+        default="",
+    )
+
     # Issue-5 fields: where the server is, and what to check tokens against.
     server = SelectField("Server", choices=[], validate_choice=False)
     discovery_url = StringField("Issuer or discovery URL", bounded(URL))
@@ -181,6 +220,7 @@ class FlowForm(FlaskForm):
     get_access_token = SubmitField("Get Access Token")
     get_userinfo = SubmitField("Get UserInfo")
     refresh = SubmitField("Refresh")
+    exchange = SubmitField("Exchange this token")
     logout = SubmitField("Logout")
     discover = SubmitField("Discover")
     use_server = SubmitField("Use server")
@@ -228,6 +268,37 @@ class FlowForm(FlaskForm):
                 "The client credentials grant is for confidential clients: choose how it authenticates "
                 "(RFC 6749 §4.4.2)."
             ]
+            ok = False
+        ok = self.require_secret() and ok
+        return self.require_url("token_endpoint") and ok
+
+    def check_password_step(self) -> bool:
+        """What Authorize needs for the resource owner grant (RFC 6749 §4.3.2)."""
+        ok = self.step_ok(TOKEN_STEP + ("ro_username", "ro_password"))
+        ok = self.require("client_id", "ro_username", "ro_password") and ok
+        ok = self.require_secret() and ok
+        return self.require_url("token_endpoint") and ok
+
+    def subject_token_value(self) -> str:
+        """Token Exchange's subject token: the current access or ID token, or the pasted one."""
+        source = self.subject_source.data
+        return self.value("subject_token" if source == "pasted" else source)
+
+    def check_token_exchange_step(self) -> bool:
+        """What Authorize needs for Token Exchange (RFC 8693 §2.1)."""
+        ok = self.step_ok(
+            TOKEN_STEP + ("subject_source", "subject_token", "subject_token_type", "actor_token")
+        )
+        ok = self.require("client_id") and ok
+        if not self.subject_token_value():
+            where = self.subject_source
+            if where.data == "pasted":
+                self.subject_token.errors = [*self.subject_token.errors, "Required: paste the subject token."]
+            else:
+                where.errors = [
+                    f"There is no {where.data.replace('_', ' ')} yet: get one with another grant first, "
+                    "or paste one (Pasted below)."
+                ]
             ok = False
         ok = self.require_secret() and ok
         return self.require_url("token_endpoint") and ok

@@ -382,9 +382,9 @@ def bearer_error(challenges: list[str]) -> tuple[str, str] | None:
 
 CODE_GRANT_HINTS = {
     "invalid_grant": (
-        "An authorization code is single-use and short-lived (RFC 6749 §4.1.2, 10 minutes at most): if it was "
-        "sent before (a second click, a reload, a shared link), the server refuses it and should revoke the "
-        "tokens the first use issued. Authorize again for a fresh code.",
+        "An authorization code is single-use and short-lived (RFC 6749 §4.1.2, 10 minutes at most): if it "
+        "was sent before (a second click, a reload, a shared link), the server refuses it and should revoke "
+        "the tokens the first use issued. Authorize again for a fresh code.",
         "The redirect_uri sent with the code must equal the one in the authorization request (§4.1.3): "
         "check the Callback URL.",
         "With PKCE, the code_verifier must match the code_challenge sent (RFC 7636 §4.6); a verifier from "
@@ -400,7 +400,42 @@ REFRESH_HINTS = {
         "Authorize again for new tokens.",
     ),
 }
+PASSWORD_HINTS = {
+    "invalid_grant": (
+        "The user name or password is wrong, or the account cannot sign in this way (RFC 6749 §4.3.2). "
+        "A careful server does not say which.",
+        "The server may require a user's login in the browser (multi-factor, consent): use Authorization "
+        "Code instead, as RFC 9700 §2.4 says.",
+    ),
+    "unauthorized_client": (
+        "This client is not allowed the password grant: enable it in the client's registration (most "
+        "servers, the demo server included, allow it only per client).",
+    ),
+    "unsupported_grant_type": (
+        "The server does not offer the password grant at all (RFC 9700 §2.4 says it must not be used; "
+        "OAuth 2.1 drops it). Use Authorization Code with PKCE.",
+    ),
+}
+EXCHANGE_HINTS = {
+    "invalid_grant": (
+        "The subject token (or the actor token) is invalid, expired or revoked, or not one this server "
+        "accepts for exchange (RFC 8693 §2.2.2). Its error_description says which.",
+        "Check the Subject Token Type: it must say what the token is (an access token, an ID token, a JWT).",
+    ),
+    "invalid_target": ("The server will not issue a token for this audience or resource (RFC 8693 §2.2.2).",),
+    "invalid_scope": ("The scope asked for is more than the subject token has: ask for a subset.",),
+    "invalid_request": (
+        "A parameter is missing or wrong: subject_token and subject_token_type are required, and "
+        "actor_token_type goes with actor_token (RFC 8693 §2.1).",
+    ),
+    "unauthorized_client": ("This client is not allowed token exchange: enable it in its registration.",),
+    "unsupported_grant_type": (
+        "The server does not support Token Exchange (urn:ietf:params:oauth:grant-type:token-exchange).",
+    ),
+}
 CODE_TOKEN_RESPONSE = replace(TOKEN_RESPONSE, error_hints=CODE_GRANT_HINTS)
+PASSWORD_TOKEN_RESPONSE = replace(TOKEN_RESPONSE, error_hints=PASSWORD_HINTS)
+EXCHANGE_TOKEN_RESPONSE = replace(TOKEN_RESPONSE, error_hints=EXCHANGE_HINTS)
 REFRESH_TOKEN_RESPONSE = replace(TOKEN_RESPONSE, error_hints=REFRESH_HINTS)
 
 

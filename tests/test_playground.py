@@ -94,7 +94,7 @@ def test_form_has_the_seed_labels_and_prefilled_endpoints(test_client, authserve
     # Only grants the playground can complete are offered.
     assert re.findall(
         r'<option[^>]*value="([^"]+)"', html.split('id="grant_type"')[1].split("</select>")[0]
-    ) == ["authorization_code", "client_credentials"]
+    ) == ["authorization_code", "client_credentials", "password", "token_exchange"]
 
 
 def test_default_endpoints_are_wso2s(monkeypatch):
@@ -154,7 +154,7 @@ def requests_made_to(server) -> int:
         ),
         ({"token_endpoint": "not a url"}, "token_endpoint", "must not contain spaces"),
         ({"token_endpoint": "notaurl"}, "token_endpoint", "Only http:// and https://"),
-        ({"grant_type": "password"}, "grant_type", "Not a valid choice"),
+        ({"grant_type": "urn:example:no-such-grant"}, "grant_type", "Not a valid choice"),
         ({"client_auth": "private_key_jwt"}, "client_auth", "Not a valid choice"),
         ({"scope": "x" * 5000}, "scope", "At most 4096 characters."),
     ],

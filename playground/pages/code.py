@@ -108,7 +108,11 @@ def authorize(form: FlowForm):
         (left_out + note + "\n", left_out + note_revealed + "\n"),
     ]
     for masked_transcript, revealed_transcript in attempts:
-        data["form"] = {**carried, "transcript": masked_transcript, "transcript_revealed": revealed_transcript}
+        data["form"] = {
+            **carried,
+            "transcript": masked_transcript,
+            "transcript_revealed": revealed_transcript,
+        }
         try:
             name, value = pending.seal(secret_key(), data)
             break
@@ -289,6 +293,53 @@ def refresh():
         )
     )
     return token_page(form, outcome, "Refresh (RFC 6749 §6)", before=before)
+
+
+#: The token request of each grant sent from the form at once, and its title in the transcript.
+DIRECT_TITLES = {
+    "password": "Token request (resource owner password credentials, RFC 6749 §4.3.2)",
+    "token_exchange": "Token request (token exchange, RFC 8693 §2.1)",
+}
+
+
+def direct_grant(form: FlowForm):
+    """Authorize with a grant whose token request goes out at once: Resource Owner (RFC 6749 §4.3)
+    or Token Exchange (RFC 8693); then the tokens page, as after the code exchange."""
+    grant = form.grant_type.data
+    check = form.check_password_step if grant == "password" else form.check_token_exchange_step
+    if not check():
+        return page("oauth2.html", form, 400)
+    subject = form.subject_token_value()
+    for name in FLOW_RESULTS:  # nothing of an earlier flow is checked against this one's tokens
+        form[name].data = ""
+    if grant == "password":
+        send = lambda: client.password_grant(  # noqa: E731
+            outbound(form),
+            form.value("token_endpoint"),
+            credentials(form),
+            form.value("ro_username"),
+            form.ro_password.data or "",
+            scope=form.value("scope"),
+            insecure=skip_tls_verification(form),
+        )
+    else:
+        send = lambda: client.exchange_token(  # noqa: E731
+            outbound(form),
+            form.value("token_endpoint"),
+            credentials(form),
+            subject,
+            form.subject_token_type.data,
+            actor_token=form.value("actor_token"),
+            actor_token_type=form.actor_token_type.data,
+            requested_token_type=form.requested_token_type.data or "",
+            audience=form.value("audience"),
+            resource=form.value("resource"),
+            scope=form.value("scope"),
+            insecure=skip_tls_verification(form),
+        )
+    expected = results.PASSWORD_TOKEN_RESPONSE if grant == "password" else results.EXCHANGE_TOKEN_RESPONSE
+    outcome = call(lambda: results.read_token_response(send(), expected))
+    return token_page(form, outcome, DIRECT_TITLES[grant])
 
 
 def token_page(form: FlowForm, outcome: results.Outcome, title: str, before: dict | None = None):

@@ -26,6 +26,8 @@ FORM_PAGE = "playground.oauth2"
 #: The steps of each grant, as the pages' header shows them.
 CLIENT_CREDENTIALS_STEPS = [(1, "Request"), (2, "Token"), (3, "Introspect"), (4, "Token info")]
 CODE_STEPS = [(1, "Request"), (2, "Authorize"), (3, "Callback"), (4, "Tokens"), (5, "UserInfo")]
+#: Resource Owner and Token Exchange: the token request goes out from the form.
+DIRECT_STEPS = [(1, "Request"), (2, "Tokens"), (3, "UserInfo")]
 
 
 def outbound(form: FlowForm | None = None) -> Outbound:
@@ -67,6 +69,8 @@ def defaults() -> dict[str, str]:
         "jwks_uri": config["JWKS_URI"],
         "client_id": config["CLIENT_ID"],
         "client_secret": config["CLIENT_SECRET"],
+        "ro_username": config["RESOURCE_OWNER"],
+        "ro_password": config["RESOURCE_OWNER_PASSWORD"],
     }
 
 
@@ -236,7 +240,9 @@ def init_app(app: Flask) -> None:
     app.extensions["playground"] = state
     csrf.init_app(app)
     app.register_error_handler(CSRFError, expired_form)
-    app.jinja_env.globals.update(cc_steps=CLIENT_CREDENTIALS_STEPS, code_steps=CODE_STEPS)
+    app.jinja_env.globals.update(
+        cc_steps=CLIENT_CREDENTIALS_STEPS, code_steps=CODE_STEPS, direct_steps=DIRECT_STEPS
+    )
     app.add_template_filter(show)
     app.add_template_filter(text)
     app.register_blueprint(bp)

@@ -48,8 +48,13 @@ def oauth2():
         for name in code.FLOW_RESULTS:
             form[name].data = ""
         return page("oauth2.html", form)
+    if form.exchange.data:  # from a tokens page: the form, set for Token Exchange, the tokens kept
+        form.grant_type.data = "token_exchange"
+        return page("oauth2.html", form)
     if form.grant_type.data == "authorization_code":
         return code.authorize(form)
+    if form.grant_type.data in code.DIRECT_TITLES:
+        return code.direct_grant(form)
     if not form.check_token_step():
         return page("oauth2.html", form, 400)
     outcome = call(
