@@ -42,7 +42,8 @@ OWN_PARAMETERS = frozenset(
 )
 #: Why each parameter of an authorization request is there, and where it is defined.
 PARAMETER_NOTES = {
-    "response_type": "code: the server answers with an authorization code (RFC 6749 §4.1.1).",
+    "response_type": "What the server answers with: code (RFC 6749 §4.1.1), or tokens for the implicit grant "
+    "(§4.2.1, OpenID Connect Core §3.2.2.1).",
     "client_id": "Which client asks (RFC 6749 §2.2).",
     "redirect_uri": "Where the answer goes; must equal a registered one exactly (RFC 6749 §3.1.2).",
     "scope": "What access is asked for; openid makes it an OpenID Connect request (OIDC Core §3.1.2.1).",

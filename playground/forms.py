@@ -25,9 +25,18 @@ from .outbound import check_url
 #: Only grants the playground can complete are listed; Authorization Code first, as in playground2.
 GRANT_TYPES = {
     "authorization_code": "Authorization Code",
+    "implicit": "Implicit",
     "client_credentials": "Client Credentials",
     "password": "Resource Owner",
     "token_exchange": "Token Exchange",
+}
+#: The browser's trip to the authorization endpoint: the code grant and the implicit grant.
+BROWSER_GRANTS = ("authorization_code", "implicit")
+#: playground2's Implicit Response Type (OpenID Connect Core §3.2.2.1; `token` is RFC 6749 §4.2.1).
+IMPLICIT_RESPONSE_TYPES = {
+    "id_token token": "id_token token (an ID token and an access token)",
+    "id_token": "id_token (only an ID token)",
+    "token": "token (only an access token, plain OAuth 2.0)",
 }
 #: The grants whose token request the playground sends at once (no browser trip).
 DIRECT_GRANTS = ("client_credentials", "password", "token_exchange")
@@ -70,6 +79,7 @@ TOKEN_STEP = (
 )
 AUTHORIZATION_STEP = (
     "grant_type",
+    "implicit_response_type",
     "client_id",
     "client_auth",
     "scope",
@@ -140,6 +150,9 @@ class FlowForm(FlaskForm):
     # The authorization code grant (RFC 6749 §4.1) and OpenID Connect, with playground2's labels.
     authorization_endpoint = StringField("Authorize Endpoint", bounded(URL))
     callback_url = StringField("Callback URL", bounded(URL))
+    implicit_response_type = SelectField(
+        "Implicit Response Type", choices=choices(IMPLICIT_RESPONSE_TYPES), default="id_token token"
+    )
     use_pkce = BooleanField("Use PKCE", default=True)
     pkce_method = SelectField("PKCE Challenge Method", choices=choices(PKCE_METHODS), default="S256")
     response_mode = SelectField("Response Mode", choices=choices(RESPONSE_MODES), default="query")
@@ -313,6 +326,14 @@ class FlowForm(FlaskForm):
         if max_age and not (max_age.isdigit() and len(max_age) <= 10):
             self.max_age.errors = ["A number of seconds (0 or more): OpenID Connect Core §3.1.2.1."]
             ok = False
+        if self.grant_type.data == "implicit" and "id_token" in self.implicit_response_type.data.split():
+            if "openid" not in self.value("scope").split():
+                # OpenID Connect Core §3.2.2.1: an ID token is asked for with the openid scope.
+                self.scope.errors = [
+                    *self.scope.errors,
+                    "An ID token needs openid in the scope (OIDC Core §3.2.2.1).",
+                ]
+                ok = False
         _pairs, problem = parse_extra(self.extra_params.data or "")
         if problem:
             self.extra_params.errors = [problem]

@@ -121,3 +121,47 @@ def test_authorization_response_defects_stop_the_flow(
     assert check in failed_checks(html) and words in text(callback)
     assert "The flow stops here" in text(callback) and "Get Access Token" not in text(callback)
     assert not [seen for seen in bad_op_server.requests if seen.path == "/token"]
+
+
+def implicit_at(playground, op, response_type="id_token token", **fields):
+    """Implicit: Authorize, the provider answers in the fragment, the callback page's script posts it."""
+    authorize = playground.post(
+        FORM, data=form_for(op, grant_type="implicit", implicit_response_type=response_type, **fields)
+    )
+    assert authorize.status_code == 200, text(authorize)[:2000]
+    assert "code_challenge" not in authorization_url(authorize)
+    answer = requests.get(authorization_url(authorize), allow_redirects=False, timeout=10)
+    fragment = urlsplit(answer.headers["Location"]).fragment
+    assert fragment and "access_token" in fragment or response_type == "id_token"
+    return playground.post(urlsplit(CALLBACK).path, data={"fragment": fragment})
+
+
+@pytest.mark.parametrize("response_type", ["id_token token", "id_token"])
+def test_implicit_tokens_are_checked_on_the_page(playground, bad_op_server, response_type):
+    tokens = implicit_at(playground, bad_op_server, response_type)
+    body = text(tokens)
+    assert tokens.status_code == 200, body[:3000]
+    assert "Tokens received" in body and "ID token valid: every check passed" in body
+    assert "✓ state" in body and "RFC 9700 §2.1.2" in body
+    assert ("Access token" in body) == (response_type == "id_token token")
+    assert not [seen for seen in bad_op_server.requests if seen.path == "/token"]  # no token request
+
+
+def test_implicit_without_at_hash_is_not_valid(playground, bad_op_server):
+    bad_op_server.set("missing_at_hash")
+    html = implicit_at(playground, bad_op_server).get_data(as_text=True)
+    assert "at_hash" in failed_checks(html) and "every check passed" not in html
+
+
+def test_implicit_with_a_wrong_nonce_is_not_valid(playground, bad_op_server):
+    bad_op_server.set("wrong_nonce")
+    html = implicit_at(playground, bad_op_server).get_data(as_text=True)
+    assert "Nonce" in failed_checks(html) and "every check passed" not in html
+
+
+def test_implicit_needs_openid_for_an_id_token(playground, bad_op_server):
+    response = playground.post(
+        FORM,
+        data=form_for(bad_op_server, grant_type="implicit", implicit_response_type="id_token", scope="read"),
+    )
+    assert response.status_code == 400 and "needs openid in the scope" in text(response)

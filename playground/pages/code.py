@@ -73,20 +73,26 @@ def authorize(form: FlowForm):
         form.scope.data = current_app.config["CODE_SCOPE"]
     extra, _problem = authorization.parse_extra(form.extra_params.data or "")
     mode = form.response_mode.data
+    implicit = form.grant_type.data == "implicit"
+    if implicit and mode == "query":
+        # Tokens never go in the query (OAuth 2.0 Multiple Response Types §5): not sent, the fragment
+        # is this response type's default (§2.1); the authorization request page says so.
+        mode = "fragment"
     sent = authorization.build_request(
         form.value("authorization_endpoint"),
         form.value("client_id"),
         form.value("callback_url"),
         scope=form.value("scope"),
-        use_pkce=bool(form.use_pkce.data),
+        use_pkce=bool(form.use_pkce.data) and not implicit,  # PKCE protects a code (RFC 7636)
         pkce_method=form.pkce_method.data,
         # query is the default of response_type=code (OAuth 2.0 Multiple Response Types §2.1)
-        response_mode="" if mode == "query" else mode,
+        response_mode="" if mode == "query" or (implicit and mode == "fragment") else mode,
         prompt=form.prompt.data or "",
         max_age=form.value("max_age"),
         login_hint=form.value("login_hint"),
         acr_values=form.value("acr_values"),
         extra=extra,
+        response_type=form.implicit_response_type.data if implicit else "code",
     )
     note, note_revealed = authorization_note(sent)
     add_to_transcript(form, note, note_revealed)
@@ -194,6 +200,10 @@ def callback():
         form.nonce.data = flow.data.get("nonce", "")
         form.sent_max_age.data = form.value("max_age")
     note_callback(form, params, result)
+    if form.grant_type.data == "implicit" and result.trusted and not result.error:
+        response = current_app.make_response(implicit_tokens(form, params, flow, result))
+        response.delete_cookie(flow.name, path=pending.COOKIE_PATH)
+        return response
     error = None
     if result.error:
         error = results.OAuthError(
@@ -221,9 +231,32 @@ def callback():
     return response
 
 
+def implicit_tokens(form: FlowForm, params: dict[str, str], flow, result: authorization.CallbackResult):
+    """The implicit grant's answer (RFC 6749 §4.2.2, OpenID Connect Core §3.2.2.5): the tokens came
+    with the browser, no token request follows; the ID token is held to the nonce, and with
+    `id_token token` to at_hash (§3.2.2.10, §3.2.2.11)."""
+    for name in FLOW_RESULTS:
+        form[name].data = ""
+    form.nonce.data = flow.data.get("nonce", "")
+    form.sent_max_age.data = form.value("max_age")
+    data = {k: v for k, v in params.items() if k not in ("state", "iss", "session_state")}
+    in_query = request.method == "GET" and "fragment" not in request.args
+    return token_page(
+        form,
+        results.Outcome(None, data=data),
+        "Implicit",
+        implicit=form.implicit_response_type.data,
+        callback=result,
+        in_query=in_query,
+    )
+
+
 def masked_params(params: dict[str, str]) -> dict[str, str]:
     """What came to the callback, for the page: the code masked (revealed by its own button)."""
-    return {k: (MASK if k == "code" else v) for k, v in params.items()}
+    return {
+        k: (MASK if k in ("code", "access_token", "id_token", "refresh_token") else v)
+        for k, v in params.items()
+    }
 
 
 def note_callback(form: FlowForm, params: dict[str, str], result: authorization.CallbackResult) -> None:
@@ -342,7 +375,14 @@ def direct_grant(form: FlowForm):
     return token_page(form, outcome, DIRECT_TITLES[grant])
 
 
-def token_page(form: FlowForm, outcome: results.Outcome, title: str, before: dict | None = None):
+def token_page(
+    form: FlowForm,
+    outcome: results.Outcome,
+    title: str,
+    before: dict | None = None,
+    implicit: str = "",
+    **shown,
+):
     """The tokens page: what came back, the ID token's checks, the access token, the next steps."""
     changes = None
     redeemed = form.value("code") if before is None else ""  # for c_hash (OIDC Core §3.3.2.11)
@@ -350,7 +390,9 @@ def token_page(form: FlowForm, outcome: results.Outcome, title: str, before: dic
         data = outcome.data
         if before is not None:
             changes = token_changes(before, data)
-        form.access_token.data = data.get("access_token", "")
+        form.access_token.data = (
+            data.get("access_token", "") if isinstance(data.get("access_token"), str) else ""
+        )
         if isinstance(data.get("refresh_token"), str):
             form.refresh_token.data = data["refresh_token"]  # rotated, or the first one
         if isinstance(data.get("id_token"), str):
@@ -365,11 +407,11 @@ def token_page(form: FlowForm, outcome: results.Outcome, title: str, before: dic
     id_view = jwks = None
     if outcome.data and isinstance(outcome.data.get("id_token"), str):
         id_view, jwks = id_token_view(
-            form, outcome.data["id_token"], refreshed=before is not None, code=redeemed
+            form, outcome.data["id_token"], refreshed=before is not None, code=redeemed, implicit=implicit
         )
     access_view = None
-    if outcome.data:
-        access_view, _fetched = token_view(form, outcome.data["access_token"])
+    if outcome.data and form.value("access_token"):
+        access_view, _fetched = token_view(form, form.value("access_token"))
     return page(
         "tokens.html",
         form,
@@ -380,6 +422,8 @@ def token_page(form: FlowForm, outcome: results.Outcome, title: str, before: dic
         changes=changes,
         refreshed=before is not None,
         pkce=pkce_follow(form),
+        implicit=implicit,
+        **shown,
     )
 
 
@@ -412,7 +456,7 @@ def pkce_follow(form: FlowForm) -> dict | None:
     }
 
 
-def id_token_view(form: FlowForm, token: str, refreshed: bool = False, code: str = ""):
+def id_token_view(form: FlowForm, token: str, refreshed: bool = False, code: str = "", implicit: str = ""):
     """Validate the ID token (OpenID Connect Core §3.1.3.7) against the JWKS, fetched now and once
     more when its kid is unknown (key rotation)."""
     fetches: list[results.Outcome] = []
@@ -444,6 +488,8 @@ def id_token_view(form: FlowForm, token: str, refreshed: bool = False, code: str
         access_token=form.value("access_token") or None,
         code=code or None,
         allowed_algs=algs,
+        require_nonce=bool(implicit),
+        require_at_hash=implicit == "id_token token",
         original=original,
     )
     view = idtoken.validate(token, expected, jwks, refetch_jwks=fetch_jwks)

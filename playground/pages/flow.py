@@ -51,7 +51,7 @@ def oauth2():
     if form.exchange.data:  # from a tokens page: the form, set for Token Exchange, the tokens kept
         form.grant_type.data = "token_exchange"
         return page("oauth2.html", form)
-    if form.grant_type.data == "authorization_code":
+    if form.grant_type.data in ("authorization_code", "implicit"):
         return code.authorize(form)
     if form.grant_type.data in code.DIRECT_TITLES:
         return code.direct_grant(form)
