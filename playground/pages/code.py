@@ -20,6 +20,7 @@ from .common import (
     call,
     credentials,
     csrf,
+    fetch_jwks,
     new_form,
     outbound,
     page,
@@ -411,7 +412,8 @@ def token_page(
         )
     access_view = None
     if outcome.data and form.value("access_token"):
-        access_view, _fetched = token_view(form, form.value("access_token"))
+        # The ID token's JWKS serves the access token too: one fetch a page.
+        access_view, _fetched = token_view(form, form.value("access_token"), fetched=jwks)
     return page(
         "tokens.html",
         form,
@@ -461,19 +463,14 @@ def id_token_view(form: FlowForm, token: str, refreshed: bool = False, code: str
     more when its kid is unknown (key rotation)."""
     fetches: list[results.Outcome] = []
 
-    def fetch_jwks() -> dict | None:
+    def jwks_now() -> dict | None:
         if not form.value("jwks_uri"):
             return None
-        outcome = call(
-            lambda: results.read_jwks_response(
-                client.get_json(outbound(form), form.value("jwks_uri"), insecure=skip_tls_verification(form))
-            )
-        )
-        fetches.append(outcome)
-        return outcome.data
+        fetches.append(fetch_jwks(form))
+        return fetches[-1].data
 
     header = tokens.inspect(token).header
-    jwks = fetch_jwks() if header.get("alg") in tokens.ASYMMETRIC else None
+    jwks = jwks_now() if header.get("alg") in tokens.ASYMMETRIC else None
     original = None
     if refreshed and form.value("original_id_token"):
         original = tokens.inspect(form.value("original_id_token")).claims or None
@@ -492,7 +489,7 @@ def id_token_view(form: FlowForm, token: str, refreshed: bool = False, code: str
         require_at_hash=implicit == "id_token token",
         original=original,
     )
-    view = idtoken.validate(token, expected, jwks, refetch_jwks=fetch_jwks)
+    view = idtoken.validate(token, expected, jwks, refetch_jwks=jwks_now)
     return view, (fetches[-1] if fetches else None)
 
 

@@ -119,19 +119,29 @@ def add_to_transcript(form: FlowForm, masked: str, revealed: str) -> None:
         form[name].data = text
 
 
-def token_view(form: FlowForm, token: str) -> tuple[tokens.TokenView, results.Outcome | None]:
-    """Decode the token; for a JWT, verify it against the JWKS (fetched now) or the client secret."""
+def fetch_jwks(form: FlowForm) -> results.Outcome:
+    """The JWKS at the form's JWKS URI, fetched now."""
+    return call(
+        lambda: results.read_jwks_response(
+            client.get_json(outbound(form), form.value("jwks_uri"), insecure=skip_tls_verification(form))
+        )
+    )
+
+
+def token_view(
+    form: FlowForm, token: str, fetched: results.Outcome | None = None
+) -> tuple[tokens.TokenView, results.Outcome | None]:
+    """Decode the token; for a JWT, verify it against the JWKS or the client secret. The JWKS is
+    `fetched` when the page has it already (the ID token's), else fetched now."""
     view = tokens.inspect(token)
     if not view.is_jwt:
         return view, None
-    jwks, fetched = None, None
+    jwks = None
     if form.value("jwks_uri") and view.header.get("alg") in tokens.ASYMMETRIC:
-        fetched = call(
-            lambda: results.read_jwks_response(
-                client.get_json(outbound(form), form.value("jwks_uri"), insecure=skip_tls_verification(form))
-            )
-        )
+        fetched = fetched or fetch_jwks(form)
         jwks = fetched.data
+    else:
+        fetched = None
     view = tokens.verify(
         token,
         jwks=jwks,
