@@ -73,6 +73,11 @@ def client_authentication(credentials: Credentials) -> tuple[dict[str, str], dic
     return {"Authorization": header}, {}
 
 
+def given(**parameters: str) -> dict[str, str]:
+    """A request's parameters, in order, leaving out the empty ones (optional ones not sent)."""
+    return {name: value for name, value in parameters.items() if value}
+
+
 def request_token(
     outbound: Outbound,
     endpoint: str,
@@ -83,13 +88,8 @@ def request_token(
     insecure: bool = False,
 ) -> Exchange:
     """The client credentials grant: RFC 6749 §4.4.2 token request."""
-    data = {"grant_type": "client_credentials"}
-    if scope:
-        data["scope"] = scope
-    if resource:
-        data["resource"] = resource  # RFC 8707 §2
-    if audience:
-        data["audience"] = audience  # not standard; asked for by Auth0, Okta, Keycloak (token exchange)
+    # resource: RFC 8707 §2; audience: not standard, asked for by Auth0, Okta, Keycloak (token exchange)
+    data = {"grant_type": "client_credentials", **given(scope=scope, resource=resource, audience=audience)}
     return send_token_request(outbound, endpoint, credentials, data, insecure)
 
 
@@ -124,9 +124,7 @@ def password_grant(
     insecure: bool = False,
 ) -> Exchange:
     """The resource owner password credentials grant: RFC 6749 §4.3.2 (deprecated, RFC 9700 §2.4)."""
-    data = {"grant_type": "password", "username": username, "password": password}
-    if scope:
-        data["scope"] = scope
+    data = {"grant_type": "password", "username": username, "password": password, **given(scope=scope)}
     return send_token_request(outbound, endpoint, credentials, data, insecure, secrets=(password,))
 
 
@@ -162,17 +160,15 @@ def exchange_token(
         "grant_type": TOKEN_EXCHANGE,
         "subject_token": subject_token,
         "subject_token_type": subject_token_type,
-    }
-    optional = {
-        "actor_token": actor_token,
+    } | given(
+        actor_token=actor_token,
         # §2.1: actor_token_type is required when actor_token is present, and must not be otherwise.
-        "actor_token_type": actor_token_type if actor_token else "",
-        "requested_token_type": requested_token_type,
-        "resource": resource,
-        "audience": audience,
-        "scope": scope,
-    }
-    data.update({name: value for name, value in optional.items() if value})
+        actor_token_type=actor_token_type if actor_token else "",
+        requested_token_type=requested_token_type,
+        resource=resource,
+        audience=audience,
+        scope=scope,
+    )
     return send_token_request(
         outbound,
         endpoint,
@@ -194,8 +190,7 @@ def redeem_code(
 ) -> Exchange:
     """The authorization code grant's token request: RFC 6749 §4.1.3, RFC 7636 §4.5."""
     data = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
-    if code_verifier:
-        data["code_verifier"] = code_verifier
+    data |= given(code_verifier=code_verifier)
     return send_token_request(outbound, endpoint, credentials, data, insecure)
 
 
@@ -208,9 +203,7 @@ def refresh(
     insecure: bool = False,
 ) -> Exchange:
     """RFC 6749 §6: a new access token for the refresh token, with the grant's own client authentication."""
-    data = {"grant_type": "refresh_token", "refresh_token": refresh_token}
-    if scope:
-        data["scope"] = scope
+    data = {"grant_type": "refresh_token", "refresh_token": refresh_token, **given(scope=scope)}
     return send_token_request(outbound, endpoint, credentials, data, insecure)
 
 
