@@ -25,7 +25,7 @@ from werkzeug.datastructures import MultiDict
 
 from .context import get_db, issuer
 from .grants.client_credentials import SCOPE_TOKEN
-from .models import AuthorizationCode, Client, Consent, TokenFamily, find_client, hash_token, now
+from .models import AuthorizationCode, Client, Consent, find_client, hash_token, now, start_family
 from .oidc import verify_id_token
 
 RESPONSE_MODES = ("query", "fragment", "form_post")
@@ -312,8 +312,7 @@ def issue_code(request: AuthorizationRequest, user_id: int, auth_time: int) -> s
     """
     db = get_db()
     code = secrets.token_urlsafe(32)
-    family_id = secrets.token_hex(16)
-    db.add(TokenFamily(family_id=family_id, client_id=request.client_id, user_id=user_id))
+    family_id = start_family(db, request.client_id, user_id)
     db.add(
         AuthorizationCode(
             code_hash=hash_token(code),

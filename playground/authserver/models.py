@@ -27,7 +27,7 @@ SECRET_HASH_METHOD = "pbkdf2:sha256:60000"
 TOKEN_FORMATS = ("opaque", "jwt")
 INTROSPECT_SCOPE = "internal_oauth2_introspect"
 #: The grants a client may be registered for (a plain list in its row, so adding one is easy).
-GRANT_TYPES = ("client_credentials", "authorization_code", "refresh_token")
+GRANT_TYPES = ("client_credentials", "authorization_code", "refresh_token", "password")
 #: ID token signature algorithms (RS256 is OpenID Connect Core §15.1's must; the default).
 ID_TOKEN_ALGS = ("RS256", "ES256", "EdDSA")
 
@@ -414,6 +414,13 @@ def family_revoked(session: Session, family_id: str | None) -> bool:
         return False
     family = session.get(TokenFamily, family_id)
     return family is None or family.revoked
+
+
+def start_family(session: Session, client_id: str, user_id: int) -> str:
+    """A new family for what a grant issues to a user, to be revoked as one; not committed."""
+    family_id = secrets.token_hex(16)
+    session.add(TokenFamily(family_id=family_id, client_id=client_id, user_id=user_id))
+    return family_id
 
 
 def revoke_family(session: Session, family_id: str) -> None:

@@ -54,6 +54,8 @@ OAUTH_PARAMETERS = frozenset(
         "code_verifier",
         "redirect_uri",
         "refresh_token",
+        "username",
+        "password",
     }
 )
 #: The endpoints whose parameters are form-encoded in a POST body (UserInfo needs no body).
