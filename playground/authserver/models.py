@@ -27,7 +27,8 @@ SECRET_HASH_METHOD = "pbkdf2:sha256:60000"
 TOKEN_FORMATS = ("opaque", "jwt")
 INTROSPECT_SCOPE = "internal_oauth2_introspect"
 #: The grants a client may be registered for (a plain list in its row, so adding one is easy).
-GRANT_TYPES = ("client_credentials", "authorization_code", "refresh_token", "password")
+DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"  # RFC 8628 §3.4
+GRANT_TYPES = ("client_credentials", "authorization_code", "refresh_token", "password", DEVICE_CODE_GRANT)
 #: ID token signature algorithms (RS256 is OpenID Connect Core §15.1's must; the default).
 ID_TOKEN_ALGS = ("RS256", "ES256", "EdDSA")
 
@@ -117,11 +118,12 @@ class Client(Base):
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         """Which client authentication methods this client may use where.
 
-        A public client sends only its client_id (`none`), at the token endpoint
-        and to revoke its own tokens; it has nothing to introspect with.
+        A public client sends only its client_id (`none`), at the token endpoint,
+        the device authorization endpoint (RFC 8628 §3.1) and to revoke its own
+        tokens; it has nothing to introspect with.
         """
         if self.public:
-            return method == "none" and endpoint in ("token", "revocation")
+            return method == "none" and endpoint in ("token", "revocation", "device_authorization")
         if method == "bearer_introspect":
             return endpoint in ("introspection", "revocation")
         return method in ("client_secret_basic", "client_secret_post")
@@ -365,6 +367,36 @@ class RefreshToken(Base):
         return self.used
 
 
+class DeviceCode(Base):
+    """A device authorization (RFC 8628 §3.2), its device and user codes stored by their hashes.
+
+    `status`: pending until the user answers at the verification page, then approved
+    or denied; approved becomes used when the device redeems it (once, RFC 8628 §3.5).
+    """
+
+    __tablename__ = "oauth2_device_code"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    device_code_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    user_code_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    client_id: Mapped[str] = mapped_column(String(255), index=True)
+    scope: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    user_id: Mapped[int | None] = mapped_column(Integer, index=True, default=None)
+    auth_time: Mapped[int | None] = mapped_column(Integer, default=None)
+    family_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    #: Seconds the device must wait between polls; grows by 5 with each slow_down (RFC 8628 §3.5).
+    interval: Mapped[int] = mapped_column(Integer, default=5)
+    last_polled_at: Mapped[int | None] = mapped_column(Integer, default=None)
+    issued_at: Mapped[int] = mapped_column(Integer, default=now)
+    expires_at: Mapped[int] = mapped_column(Integer)
+    issuer: Mapped[str] = mapped_column(Text)
+
+    def is_expired(self) -> bool:
+        """Past its lifetime (RFC 8628 §3.2 expires_in)?"""
+        return time.time() >= self.expires_at
+
+
 class Consent(Base):
     """The scopes a user has allowed a client, so that a later request (or prompt=none) need not ask."""
 
@@ -520,9 +552,9 @@ def delete_grants(session: Session, *conditions) -> None:
     """Delete codes, refresh tokens, families, consents and access tokens matching `conditions`.
 
     Each condition is (column name, value), e.g. ("client_id", "svc"); every
-    table named here has both client_id and user_id.
+    table named here has both client_id and user_id (device codes too).
     """
-    for model in (Token, AuthorizationCode, RefreshToken, TokenFamily, Consent):
+    for model in (Token, AuthorizationCode, RefreshToken, TokenFamily, Consent, DeviceCode):
         statement = delete(model)
         for column, value in conditions:
             statement = statement.where(getattr(model, column) == value)

@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 
 from .authorize import CODE_CHALLENGE_METHODS, PROMPTS, RESPONSE_MODES
 from .context import issuer, public_base
+from .device import device_authorization
 from .endpoints import ADVERTISED_ENDPOINT_AUTH_METHODS, ADVERTISED_REVOCATION_AUTH_METHODS
 from .grants.authorization_code import TOKEN_AUTH_METHODS
 from .keys import public_jwks
@@ -56,10 +57,13 @@ OAUTH_PARAMETERS = frozenset(
         "refresh_token",
         "username",
         "password",
+        "device_code",
     }
 )
 #: The endpoints whose parameters are form-encoded in a POST body (UserInfo needs no body).
-FORM_ENDPOINTS = frozenset({"authserver.token", "authserver.introspect", "authserver.revoke"})
+FORM_ENDPOINTS = frozenset(
+    {"authserver.token", "authserver.introspect", "authserver.revoke", "authserver.device_authorize"}
+)
 
 
 @bp.before_request
@@ -110,6 +114,12 @@ def token():
     return server().create_token_response()
 
 
+@bp.post("/oauth2/device_authorize")
+def device_authorize():
+    """RFC 8628 §3.1 device authorization endpoint (device.py)."""
+    return device_authorization()
+
+
 @bp.post("/oauth2/introspect")
 def introspect():
     """RFC 7662 introspection endpoint."""
@@ -152,6 +162,7 @@ def metadata() -> dict[str, Any]:
         "end_session_endpoint": base + url_for("pages.logout"),
         "introspection_endpoint": base + url_for("authserver.introspect"),
         "revocation_endpoint": base + url_for("authserver.revoke"),
+        "device_authorization_endpoint": base + url_for("authserver.device_authorize"),  # RFC 8628 §4
         "scopes_supported": ["openid", *SCOPE_CLAIMS, "offline_access"],
         "response_types_supported": ["code"],
         "response_modes_supported": list(RESPONSE_MODES),

@@ -26,6 +26,7 @@ from .context import REALM, get_db
 from .endpoints import DemoIntrospectionEndpoint, DemoRevocationEndpoint
 from .grants.authorization_code import AuthorizationCodeGrant, code_challenge
 from .grants.client_credentials import ClientCredentialsGrant
+from .grants.device_code import DeviceCodeGrant
 from .grants.password import ResourceOwnerPasswordGrant
 from .grants.refresh_token import RefreshTokenGrant
 from .models import INTROSPECT_SCOPE, SECRET_HASH_METHOD, Client, find_client, find_token
@@ -215,6 +216,7 @@ def create_server(app) -> AuthorizationServer:
     server.register_grant(AuthorizationCodeGrant, [code_challenge()])
     server.register_grant(RefreshTokenGrant)
     server.register_grant(ResourceOwnerPasswordGrant)
+    server.register_grant(DeviceCodeGrant)
     server.register_endpoint(DemoIntrospectionEndpoint)
     server.register_endpoint(DemoRevocationEndpoint)
     return server
