@@ -254,6 +254,7 @@ def test_the_metadata_names_every_endpoint_and_feature_with_one_issuer(oidc_auth
         "client_credentials",
         "password",
         "urn:ietf:params:oauth:grant-type:device_code",
+        "urn:ietf:params:oauth:grant-type:token-exchange",
     }
     assert meta["code_challenge_methods_supported"] == ["S256", "plain"]
     assert meta["id_token_signing_alg_values_supported"] == ["RS256", "ES256", "EdDSA"]

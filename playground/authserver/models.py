@@ -28,7 +28,15 @@ TOKEN_FORMATS = ("opaque", "jwt")
 INTROSPECT_SCOPE = "internal_oauth2_introspect"
 #: The grants a client may be registered for (a plain list in its row, so adding one is easy).
 DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"  # RFC 8628 §3.4
-GRANT_TYPES = ("client_credentials", "authorization_code", "refresh_token", "password", DEVICE_CODE_GRANT)
+TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"  # RFC 8693 §2.1
+GRANT_TYPES = (
+    "client_credentials",
+    "authorization_code",
+    "refresh_token",
+    "password",
+    DEVICE_CODE_GRANT,
+    TOKEN_EXCHANGE_GRANT,
+)
 #: ID token signature algorithms (RS256 is OpenID Connect Core §15.1's must; the default).
 ID_TOKEN_ALGS = ("RS256", "ES256", "EdDSA")
 
@@ -209,6 +217,8 @@ class Token(Base):
     issuer: Mapped[str | None] = mapped_column(Text, default=None)
     user_id: Mapped[int | None] = mapped_column(Integer, index=True, default=None)
     family_id: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
+    # Revision 0003: a token from a token exchange with an actor: its RFC 8693 §4.1 `act` claim, as JSON.
+    act: Mapped[str | None] = mapped_column(Text, default=None)
 
     # -- authlib.oauth2.rfc6749.TokenMixin ---------------------------------
     def check_client(self, client: Client) -> bool:

@@ -58,6 +58,8 @@ OAUTH_PARAMETERS = frozenset(
         "username",
         "password",
         "device_code",
+        "subject_token",
+        "actor_token",
     }
 )
 #: The endpoints whose parameters are form-encoded in a POST body (UserInfo needs no body).

@@ -29,6 +29,7 @@ from .grants.client_credentials import ClientCredentialsGrant
 from .grants.device_code import DeviceCodeGrant
 from .grants.password import ResourceOwnerPasswordGrant
 from .grants.refresh_token import RefreshTokenGrant
+from .grants.token_exchange import TokenExchangeGrant
 from .models import INTROSPECT_SCOPE, SECRET_HASH_METHOD, Client, find_client, find_token
 
 #: Compared against when a client ID is unknown (see verify_client).
@@ -217,6 +218,7 @@ def create_server(app) -> AuthorizationServer:
     server.register_grant(RefreshTokenGrant)
     server.register_grant(ResourceOwnerPasswordGrant)
     server.register_grant(DeviceCodeGrant)
+    server.register_grant(TokenExchangeGrant)
     server.register_endpoint(DemoIntrospectionEndpoint)
     server.register_endpoint(DemoRevocationEndpoint)
     return server

@@ -1,6 +1,8 @@
-"""Device authorizations (RFC 8628): the device codes and user codes, stored by their hashes.
+"""Device authorizations (RFC 8628), and the `act` claim of tokens from a token exchange (RFC 8693).
 
-Issue 10: the device authorization grant. Nothing existing changes.
+Issue 10: the device authorization grant, stored by the hashes of its device and
+user codes; token exchange, whose tokens may name an actor. Existing tokens get
+no `act` (none had an actor).
 
 Revision ID: 0003
 Revises: 0002
@@ -16,7 +18,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    """One new table."""
+    """One new table and one new column."""
+    op.add_column("oauth2_token", sa.Column("act", sa.Text(), nullable=True))
     op.create_table(
         "oauth2_device_code",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -46,5 +49,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Back to 0002 (device authorizations in progress are lost)."""
+    """Back to 0002 (device authorizations in progress and the actors of exchanged tokens are lost)."""
     op.drop_table("oauth2_device_code")
+    with op.batch_alter_table("oauth2_token") as batch:
+        batch.drop_column("act")
