@@ -33,10 +33,13 @@ GRANT_TYPES = (
     "client_credentials",
     "authorization_code",
     "refresh_token",
+    "implicit",
     "password",
     DEVICE_CODE_GRANT,
     TOKEN_EXCHANGE_GRANT,
 )
+#: RFC 6749 §4.2.1 and OpenID Connect Core §3.2.2.1: the response types of the implicit grant.
+IMPLICIT_RESPONSE_TYPES = ("token", "id_token", "id_token token")
 #: ID token signature algorithms (RS256 is OpenID Connect Core §15.1's must; the default).
 ID_TOKEN_ALGS = ("RS256", "ES256", "EdDSA")
 
@@ -141,8 +144,11 @@ class Client(Base):
         return grant_type in self.grant_list
 
     def check_response_type(self, response_type: str) -> bool:
-        """`code` (RFC 6749 §4.1.1), for a client registered for the authorization code grant."""
-        return response_type == "code" and "authorization_code" in self.grant_list
+        """`code` (RFC 6749 §4.1.1) for a client registered for the authorization code grant;
+        `token`, `id_token`, `id_token token` (§4.2.1, OpenID Connect Core §3.2.2.1) for implicit."""
+        if response_type == "code":
+            return "authorization_code" in self.grant_list
+        return response_type in IMPLICIT_RESPONSE_TYPES and "implicit" in self.grant_list
 
     # -- helpers -------------------------------------------------------------
     @property
@@ -507,8 +513,9 @@ def save_client(
         raise ValueError("a public client has no secret")
     if not public and not secret:
         raise ValueError("a confidential client needs a secret")
-    if "authorization_code" in grants and not redirect_uris:
-        raise ValueError("the authorization_code grant needs at least one redirect URI")
+    for grant in ("authorization_code", "implicit"):
+        if grant in grants and not redirect_uris:
+            raise ValueError(f"the {grant} grant needs at least one redirect URI")
     for uri in [*redirect_uris, *post_logout_redirect_uris]:
         check_redirect_uri(uri)
     client = find_client(session, client_id) or Client(client_id=client_id)

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, Flask, current_app, jsonify, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from .authorize import CODE_CHALLENGE_METHODS, PROMPTS, RESPONSE_MODES
+from .authorize import CODE_CHALLENGE_METHODS, PROMPTS, RESPONSE_MODES, RESPONSE_TYPES
 from .context import issuer, public_base
 from .device import device_authorization
 from .endpoints import ADVERTISED_ENDPOINT_AUTH_METHODS, ADVERTISED_REVOCATION_AUTH_METHODS
@@ -166,7 +166,7 @@ def metadata() -> dict[str, Any]:
         "revocation_endpoint": base + url_for("authserver.revoke"),
         "device_authorization_endpoint": base + url_for("authserver.device_authorize"),  # RFC 8628 §4
         "scopes_supported": ["openid", *SCOPE_CLAIMS, "offline_access"],
-        "response_types_supported": ["code"],
+        "response_types_supported": list(RESPONSE_TYPES),
         "response_modes_supported": list(RESPONSE_MODES),
         "grant_types_supported": list(GRANT_TYPES),
         "subject_types_supported": ["public"],
