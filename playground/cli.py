@@ -23,7 +23,23 @@ DEMO_CLIENT_FILE = "demo-client.json"
 DEMO_USER_FILE = "demo-user.json"
 DEMO_REDIRECTS_FILE = "demo-redirects.json"
 DEMO_USER = "alice"
-DEMO_GRANTS = ("client_credentials", "authorization_code", "refresh_token")
+DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"  # RFC 8628 §3.4
+TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"  # RFC 8693 §2.1
+#: Every grant the demo server supports (authserver.models.GRANT_TYPES, spelled out here so that
+#: the command starts without loading SQLAlchemy; a test keeps the two equal).
+DEMO_GRANTS = (
+    "client_credentials",
+    "authorization_code",
+    "refresh_token",
+    "implicit",
+    "password",
+    DEVICE_CODE_GRANT,
+    TOKEN_EXCHANGE_GRANT,
+)
+#: The public demo client's: what a browser app or a device without a secret can use.
+PUBLIC_DEMO_GRANTS = ("authorization_code", "refresh_token", "implicit", DEVICE_CODE_GRANT)
+#: Short names `clients add --grant` takes for the URNs.
+GRANT_ALIASES = {"device_code": DEVICE_CODE_GRANT, "token_exchange": TOKEN_EXCHANGE_GRANT}
 #: A second demo client, same secret, that gets RFC 9068 JWT access tokens.
 JWT_SUFFIX = "-jwt"
 #: A third, public (no secret, PKCE required), as a browser or mobile app would be.
@@ -208,7 +224,7 @@ def ensure_demo_client(
             client_name="Playground demo public client",
             public=True,
             require_pkce=True,
-            grant_types=["authorization_code", "refresh_token"],
+            grant_types=list(PUBLIC_DEMO_GRANTS),
             redirect_uris=redirect_uris,
             post_logout_redirect_uris=logout_uris,
         )
@@ -220,11 +236,12 @@ def ensure_demo_client(
 
 
 def upgrade_demo_client(session, client) -> None:
-    """A demo client made before the code flow came gets its grants, scopes and redirect URIs."""
+    """A demo client made before the code flow (or issue 10's grants) came gets its grants, scopes
+    and redirect URIs; its secret, and whatever else was set by hand, stays."""
     import json
 
-    grants = [g for g in DEMO_GRANTS if not (client.public and g == "client_credentials")]
-    client.grant_types = json.dumps(list(dict.fromkeys(client.grant_list + grants)))
+    grants = PUBLIC_DEMO_GRANTS if client.public else DEMO_GRANTS
+    client.grant_types = json.dumps(list(dict.fromkeys([*client.grant_list, *grants])))
     client.scope = " ".join(dict.fromkeys(client.scopes + DEMO_CLIENT_SCOPE.split()))
     if not client.redirect_uri_list:
         client.redirect_uris = json.dumps(DEFAULT_REDIRECTS[0])
@@ -360,6 +377,7 @@ def authserver(
             f"Public Client ID: {client_id}{PUBLIC_SUFFIX}",
             f"User: {username}",
             f"Password: {password}",
+            f"Device authorization endpoint: {url}/oauth2/device_authorize",
         ]
         if tls:
             lines.append(f"CA certificate: {tls.ca_cert}")
@@ -404,8 +422,9 @@ def clients() -> None:
     "--grant",
     "grants",
     multiple=True,
-    type=click.Choice(["client_credentials", "authorization_code", "refresh_token"]),
-    help="A grant it may use (repeatable; default: client_credentials, or authorization_code if --public).",
+    type=click.Choice([*DEMO_GRANTS, *GRANT_ALIASES]),
+    help="A grant it may use (repeatable; device_code and token_exchange name the URNs; default: "
+    "client_credentials, or authorization_code if --public).",
 )
 @click.option(
     "--redirect-uri", "redirect_uris", multiple=True, help="A redirect URI, matched exactly (repeatable)."
@@ -447,7 +466,7 @@ def clients_add(obj, client_id, secret, scope, token_format, lifetime, client_na
             token_lifetime=lifetime,
             client_name=client_name,
             public=public,
-            grant_types=list(grants) or None,
+            grant_types=[GRANT_ALIASES.get(g, g) for g in grants] or None,
             redirect_uris=list(redirect_uris),
             post_logout_redirect_uris=list(logout_uris),
             require_pkce=require_pkce,

@@ -88,7 +88,7 @@ def test_a_bad_client_or_redirect_uri_is_shown_here_and_never_redirected(oidc_au
 @pytest.mark.parametrize(
     "params, error",
     [
-        ({"response_type": "token"}, "unsupported_response_type"),
+        ({"response_type": "device"}, "unsupported_response_type"),
         ({"response_type": None}, "invalid_request"),
         ({"scope": "openid admin"}, "invalid_scope"),
         ({"scope": None}, "invalid_scope"),

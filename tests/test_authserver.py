@@ -16,7 +16,7 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 from sqlalchemy import delete, update
 
-from playground.authserver.models import Token, hash_token
+from playground.authserver.models import GRANT_TYPES, Token, hash_token
 
 from .conftest import CLIENT_ID, CLIENT_SECRET
 from .servers import AuthServer, running_authserver
@@ -143,7 +143,7 @@ def test_requested_scope_subset(authserver):
 
 
 def test_unsupported_grant(authserver):
-    response = get_token(authserver, grant_type="password")
+    response = get_token(authserver, grant_type="urn:example:no-such-grant")
     assert response.status_code == 400
     assert response.json()["error"] == "unsupported_grant_type"
 
@@ -352,7 +352,7 @@ def test_discovery(authserver, path):
     assert meta["introspection_endpoint"] == authserver.introspection_endpoint
     assert meta["revocation_endpoint"] == authserver.revocation_endpoint
     assert meta["jwks_uri"] == authserver.url + "/oauth2/jwks"
-    assert meta["grant_types_supported"] == ["client_credentials", "authorization_code", "refresh_token"]
+    assert meta["grant_types_supported"] == list(GRANT_TYPES)
     assert "client_secret_basic" in meta["token_endpoint_auth_methods_supported"]
 
 

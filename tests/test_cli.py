@@ -36,6 +36,7 @@ BANNER = [
     "Public Client ID",
     "User",
     "Password",
+    "Device authorization endpoint",
 ]
 
 
@@ -544,3 +545,93 @@ def test_demo_registers_the_playgrounds_callback_on_the_demo_clients(demo):
     assert meta["authorization_endpoint"] == demo["Authorization endpoint"]
     assert meta["userinfo_endpoint"] == demo["UserInfo endpoint"]
     assert meta["end_session_endpoint"] == demo["Logout endpoint"]
+
+
+# -- issue 10: every grant, the demo clients registered for each ------------------------
+
+
+def test_the_cli_names_every_grant_of_the_server():
+    from playground.authserver.models import GRANT_TYPES
+    from playground.cli import DEMO_GRANTS
+
+    assert DEMO_GRANTS == GRANT_TYPES
+
+
+def test_clients_add_takes_the_new_grants_and_their_aliases(tmp_path):
+    runner = CliRunner()
+    base = ["authserver", "--instance-path", str(tmp_path), "clients"]
+    added = runner.invoke(
+        main,
+        base
+        + ["add", "tv", "--scope", "openid read", "--grant", "device_code", "--grant", "token_exchange"]
+        + ["--grant", "password", "--grant", "implicit", "--redirect-uri", "http://localhost:3000/cb"],
+    )
+    assert added.exit_code == 0, added.output
+    listed = runner.invoke(main, base + ["list"]).output
+    assert (
+        "grants: urn:ietf:params:oauth:grant-type:device_code urn:ietf:params:oauth:grant-type:token-exchange"
+        " password implicit" in listed
+    )
+    urn = runner.invoke(
+        main, base + ["add", "cli", "--public", "--grant", "urn:ietf:params:oauth:grant-type:device_code"]
+    )
+    assert urn.exit_code == 0, urn.output
+    no_redirect = runner.invoke(main, base + ["add", "spa", "--public", "--grant", "implicit"])
+    assert (
+        no_redirect.exit_code == 1 and "implicit grant needs at least one redirect URI" in no_redirect.output
+    )
+    unknown = runner.invoke(main, base + ["add", "x", "--grant", "saml"])
+    assert unknown.exit_code == 2
+
+
+def test_demo_clients_get_every_grant_on_the_next_start_keeping_a_secret_set_by_hand(tmp_path):
+    """A store from before issue 10: the demo clients as they were registered then."""
+    from playground.authserver.models import find_client, save_client
+    from playground.cli import DEMO_GRANTS, PUBLIC_DEMO_GRANTS, ensure_demo_client, open_store
+
+    session = open_store(None, str(tmp_path))
+    old = ["client_credentials", "authorization_code", "refresh_token"]
+    for client_id in ("playground-demo", "playground-demo-jwt"):
+        save_client(session, client_id, "set-by-hand", "read", grant_types=old, redirect_uris=["http://x/cb"])
+    save_client(session, "playground-demo-public", None, "openid", public=True, redirect_uris=["http://x/cb"])
+    _, shown = ensure_demo_client(session, str(tmp_path), None, None)
+    assert shown == "(changed by hand; not shown)"
+    for client_id in ("playground-demo", "playground-demo-jwt"):
+        client = find_client(session, client_id)
+        assert client.grant_list == list(DEMO_GRANTS) and client.check_client_secret("set-by-hand")
+    public = find_client(session, "playground-demo-public")
+    assert set(public.grant_list) == set(PUBLIC_DEMO_GRANTS)
+    session.close()
+
+
+def test_the_banner_names_the_device_authorization_endpoint_and_the_demo_clients_use_it(tmp_path):
+    args = ["authserver", "--http", "--port", "0", "--instance-path", str(tmp_path)]
+    with running(args) as server:
+        banner = server.banner
+        endpoint = banner["Device authorization endpoint"]
+        assert endpoint == banner["Token endpoint"].removesuffix("/token") + "/device_authorize"
+        meta = requests.get(banner["Discovery"], timeout=10).json()
+        assert meta["device_authorization_endpoint"] == endpoint
+        public = requests.post(
+            endpoint, data={"client_id": banner["Public Client ID"], "scope": "openid"}, timeout=10
+        )
+        assert public.status_code == 200, public.text
+        confidential = requests.post(
+            endpoint,
+            data={"scope": "openid read"},
+            headers={"Authorization": basic(banner["Client ID"], banner["Client Secret"])},
+            timeout=10,
+        )
+        assert confidential.status_code == 200, confidential.text
+        password = requests.post(
+            banner["Token endpoint"],
+            data={
+                "grant_type": "password",
+                "username": banner["User"],
+                "password": banner["Password"],
+                "scope": "openid read",
+            },  # fmt: skip
+            headers={"Authorization": basic(banner["Client ID"], banner["Client Secret"])},
+            timeout=30,
+        )
+        assert password.status_code == 200, password.text

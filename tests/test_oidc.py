@@ -246,9 +246,17 @@ def test_the_metadata_names_every_endpoint_and_feature_with_one_issuer(oidc_auth
     assert meta["authorization_endpoint"] == base + "/oauth2/authorize"
     assert meta["userinfo_endpoint"] == base + "/oauth2/userinfo"
     assert meta["end_session_endpoint"] == base + "/oidc/logout"
-    assert meta["response_types_supported"] == ["code"]
+    assert meta["response_types_supported"] == ["code", "token", "id_token", "id_token token"]
     assert meta["response_modes_supported"] == ["query", "fragment", "form_post"]
-    assert set(meta["grant_types_supported"]) == {"authorization_code", "refresh_token", "client_credentials"}
+    assert set(meta["grant_types_supported"]) == {
+        "authorization_code",
+        "refresh_token",
+        "client_credentials",
+        "implicit",
+        "password",
+        "urn:ietf:params:oauth:grant-type:device_code",
+        "urn:ietf:params:oauth:grant-type:token-exchange",
+    }
     assert meta["code_challenge_methods_supported"] == ["S256", "plain"]
     assert meta["id_token_signing_alg_values_supported"] == ["RS256", "ES256", "EdDSA"]
     assert "none" in meta["token_endpoint_auth_methods_supported"]

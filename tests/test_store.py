@@ -11,6 +11,7 @@ import requests
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from click.testing import CliRunner
+from sqlalchemy import inspect
 from werkzeug.security import generate_password_hash
 
 from playground.authserver import create_app
@@ -174,3 +175,34 @@ def test_requests_fixture_store_is_current(authserver):
     assert requests.get(authserver.url + "/oauth2/jwks", timeout=10).status_code == 200
     path = authserver.app.config["DATABASE_URL"].removeprefix("sqlite:///")
     assert revision_of(path) == head_revision()
+
+
+def test_a_store_at_0002_gets_the_device_codes_keeps_its_tokens_and_can_go_back(tmp_path):
+    """Revision 0003 (issue 10) adds the device authorizations to an issue 9 store; nothing else changes."""
+    from alembic import command
+
+    from playground.authserver.store import _config
+
+    database = tmp_path / "authserver.sqlite3"
+    make_baseline_store(database)
+    engine = make_engine(f"sqlite:///{database}")
+    with engine.begin() as connection:
+        command.stamp(_config(connection), "0001")
+        command.upgrade(_config(connection), "0002")
+    with pytest.raises(StoreError, match="revision 0002"):
+        prepare_store(engine, upgrade=False)  # a shared store waits for `db upgrade`
+    app = create_app({"TESTING": True}, instance_path=str(tmp_path))  # the default store: upgraded
+    try:
+        with live_server(app) as url:
+            server = AuthServer(app, url)
+            assert introspect(server, OLD_TOKEN, OLD_CLIENT, OLD_SECRET).json()["active"] is True
+    finally:
+        app.extensions["demo_authserver"]["sessions"].kw["bind"].dispose()
+    assert revision_of(database) == head_revision()
+    with engine.begin() as connection:
+        assert "oauth2_device_code" in inspect(connection).get_table_names()
+        command.downgrade(_config(connection), "0002")
+        assert "oauth2_device_code" not in inspect(connection).get_table_names()
+        command.upgrade(_config(connection), "head")
+    engine.dispose()
+    assert revision_of(database) == head_revision()

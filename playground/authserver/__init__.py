@@ -9,7 +9,7 @@ from flask import Flask
 from .. import asset_folder
 from ..redact import install_log_redaction
 from ..security import BoundedBody
-from . import pages
+from . import device_pages, pages
 from .context import close_db
 from .keys import server_secret
 from .login import COOKIE_NAME, LoginSessionInterface
@@ -43,6 +43,9 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
         REFRESH_TOKEN_LIFETIME=14 * 24 * 3600,
         ID_TOKEN_LIFETIME=3600,
         LOGIN_SESSION_LIFETIME=8 * 3600,
+        # RFC 8628 §3.2: expires_in and interval of a device authorization.
+        DEVICE_CODE_LIFETIME=600,
+        DEVICE_CODE_INTERVAL=5,
         # The login session's cookie (login.py), apart from the playground's: cookies
         # are not kept apart by port, and both run on localhost.
         SESSION_COOKIE_NAME=COOKIE_NAME,
@@ -83,5 +86,6 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     app.wsgi_app = BoundedBody(app.wsgi_app, app)  # type: ignore[method-assign]
     app.register_blueprint(bp)
     pages.init_app(app)
+    device_pages.init_app(app)
     register_error_handlers(app)
     return app

@@ -1,4 +1,5 @@
-"""The authorization request (RFC 6749 §4.1.1, OpenID Connect Core §3.1.2.1): reading it, and answering it.
+"""The authorization request (RFC 6749 §4.1.1, §4.2.1, OpenID Connect Core §3.1.2.1, §3.2.2.1): reading it,
+and answering it: with a code, or (implicit) with the tokens themselves.
 
 Written by hand rather than with Authlib's authorization endpoint, which reads
 Flask's request itself (the login and consent steps carry the request in a
@@ -25,9 +26,21 @@ from werkzeug.datastructures import MultiDict
 
 from .context import get_db, issuer
 from .grants.client_credentials import SCOPE_TOKEN
-from .models import AuthorizationCode, Client, Consent, TokenFamily, find_client, hash_token, now
-from .oidc import verify_id_token
+from .models import (
+    IMPLICIT_RESPONSE_TYPES,
+    AuthorizationCode,
+    Client,
+    Consent,
+    User,
+    find_client,
+    hash_token,
+    now,
+    start_family,
+)
+from .oidc import make_id_token, verify_id_token
+from .tokens import issue_token
 
+RESPONSE_TYPES = ("code", *IMPLICIT_RESPONSE_TYPES)
 RESPONSE_MODES = ("query", "fragment", "form_post")
 CODE_CHALLENGE_METHODS = ("S256", "plain")
 #: OpenID Connect Core §3.1.2.1 prompt values (select_account: the login page is where one picks).
@@ -71,6 +84,8 @@ class AuthorizationRequest:
     client_id: str
     redirect_uri: str
     state: str | None = None
+    #: `code`, or an implicit one, its values in a fixed order (`id_token token`).
+    response_type: str = "code"
     response_mode: str = "query"
     scope: str = ""
     nonce: str | None = None
@@ -126,9 +141,20 @@ def read_request(params: MultiDict) -> tuple[AuthorizationRequest, Client]:
     # From here on, errors go back to the client.
     state = params.get("state") or None
     request = AuthorizationRequest(client_id=client_id, redirect_uri=redirect_uri, state=state)
-    response_mode = _one(params, "response_mode") or "query"
+    # OAuth 2.0 Multiple Response Type Encoding Practices §5 and RFC 6749 §4.2.2: a response with
+    # tokens is never in the query, so its default is the fragment, its errors too.
+    response_type = " ".join(sorted(set((_one(params, "response_type") or "").split()))) or None
+    with_tokens = bool({"token", "id_token"} & set((response_type or "").split()))
+    request.response_mode = "fragment" if with_tokens else "query"
+    response_mode = _one(params, "response_mode") or request.response_mode
     if response_mode not in RESPONSE_MODES or len(params.getlist("response_mode")) > 1:
         raise request.fail("invalid_request", f"response_mode must be one of {', '.join(RESPONSE_MODES)}.")
+    if with_tokens and response_mode == "query":
+        raise request.fail(
+            "invalid_request",
+            "Tokens are never sent in the query (OAuth 2.0 Multiple Response Types section 5): "
+            "use response_mode fragment or form_post.",
+        )
     if response_mode == "form_post" and urlsplit(redirect_uri).scheme not in ("http", "https"):
         raise request.fail("invalid_request", "form_post needs an http or https redirect_uri.")
     request.response_mode = response_mode
@@ -138,15 +164,16 @@ def read_request(params: MultiDict) -> tuple[AuthorizationRequest, Client]:
     if any("\x00" in v for _, v in params.items(multi=True)):
         raise request.fail("invalid_request", "Parameters must not contain NUL characters.")
 
-    response_type = _one(params, "response_type")
     if response_type is None:
         raise request.fail("invalid_request", "The response_type parameter is required.")
-    if response_type != "code":
-        raise request.fail("unsupported_response_type", "This server supports response_type=code only.")
-    if not client.check_response_type("code"):
+    if response_type not in RESPONSE_TYPES:
         raise request.fail(
-            "unauthorized_client", "The client is not registered for the authorization code grant."
+            "unsupported_response_type", f"The response types here are: {', '.join(RESPONSE_TYPES)}."
         )
+    if not client.check_response_type(response_type):
+        grant = "authorization code" if response_type == "code" else "implicit"
+        raise request.fail("unauthorized_client", f"The client is not registered for the {grant} grant.")
+    request.response_type = response_type
     # OpenID Connect Core §6: request objects are not supported here.
     if "request" in params:
         raise request.fail("request_not_supported", "Request objects are not supported.")
@@ -165,10 +192,15 @@ def read_request(params: MultiDict) -> tuple[AuthorizationRequest, Client]:
     if unknown:
         raise request.fail("invalid_scope", f"The client may not request: {' '.join(unknown)}.")
     request.scope = " ".join(requested)
+    if "id_token" in response_type.split() and "openid" not in requested:
+        raise request.fail("invalid_scope", f"response_type={response_type} needs the openid scope.")
 
     # RFC 7636 §4.3, §4.4.1: PKCE; required for public clients and clients registered to need it.
+    # Only a code has a verifier to check it against (an implicit request's challenge is ignored).
     challenge, method = _one(params, "code_challenge"), _one(params, "code_challenge_method")
-    if method and not challenge:
+    if response_type != "code":
+        challenge = method = None
+    elif method and not challenge:
         raise request.fail("invalid_request", "code_challenge_method without a code_challenge.")
     if challenge:
         method = method or "plain"  # RFC 7636 §4.3: "defaults to plain if not present"
@@ -180,7 +212,7 @@ def read_request(params: MultiDict) -> tuple[AuthorizationRequest, Client]:
                 "code_challenge must be 43 to 128 unreserved characters (RFC 7636 section 4.2).",
             )
         request.code_challenge, request.code_challenge_method = challenge, method
-    elif client.public or client.require_pkce:
+    elif response_type == "code" and (client.public or client.require_pkce):
         raise request.fail(
             "invalid_request", "This client must send a code_challenge (PKCE, RFC 7636 section 4.4.1)."
         )
@@ -199,6 +231,9 @@ def read_request(params: MultiDict) -> tuple[AuthorizationRequest, Client]:
     request.nonce = _one(params, "nonce")
     if request.nonce and len(request.nonce) > 512:
         raise request.fail("invalid_request", "The nonce is longer than 512 characters.")
+    if "id_token" in response_type.split() and not request.nonce:
+        # OpenID Connect Core §3.2.2.1: an ID token in the front channel must be bound to the request.
+        raise request.fail("invalid_request", "A nonce is required with an ID token in the response.")
     request.login_hint = (params.get("login_hint") or "")[:255]
     hint = _one(params, "id_token_hint")
     if hint:
@@ -245,7 +280,7 @@ def revalidate(request: AuthorizationRequest) -> tuple[AuthorizationRequest, Cli
         {
             "client_id": request.client_id,
             "redirect_uri": request.redirect_uri,
-            "response_type": "code",
+            "response_type": request.response_type,
             "response_mode": request.response_mode,
             "scope": request.scope,
             "prompt": " ".join(request.prompt),
@@ -312,8 +347,7 @@ def issue_code(request: AuthorizationRequest, user_id: int, auth_time: int) -> s
     """
     db = get_db()
     code = secrets.token_urlsafe(32)
-    family_id = secrets.token_hex(16)
-    db.add(TokenFamily(family_id=family_id, client_id=request.client_id, user_id=user_id))
+    family_id = start_family(db, request.client_id, user_id)
     db.add(
         AuthorizationCode(
             code_hash=hash_token(code),
@@ -332,6 +366,32 @@ def issue_code(request: AuthorizationRequest, user_id: int, auth_time: int) -> s
     )
     db.commit()
     return code
+
+
+def issue_implicit(request: AuthorizationRequest, client: Client, user: User, auth_time: int) -> list:
+    """The implicit grant's answer (RFC 6749 §4.2.2, OpenID Connect Core §3.2.2.5): the tokens themselves.
+
+    An access token for `token`, an ID token for `id_token` (with `nonce`, and `at_hash`
+    when an access token comes with it, Core §3.2.2.10). Never a refresh token (RFC 6749
+    §4.2.2). They start a family, so that they can be revoked as one grant.
+    """
+    db = get_db()
+    family_id = start_family(db, client.client_id, user.id)
+    types = request.response_type.split()
+    values: list[tuple[str, str]] = []
+    access_token = None
+    if "token" in types:
+        body = issue_token(client, request.scope, [client.client_id], user, family_id, commit=False)
+        access_token = body["access_token"]
+        values += [("access_token", access_token), ("token_type", body["token_type"])]
+        values += [("expires_in", str(body["expires_in"])), ("scope", request.scope)]
+    if "id_token" in types:
+        id_token = make_id_token(
+            client, user, request.scope, auth_time, nonce=request.nonce, access_token=access_token
+        )
+        values.append(("id_token", id_token))
+    db.commit()
+    return values
 
 
 # -- the response -----------------------------------------------------------------

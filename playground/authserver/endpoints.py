@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from authlib.oauth2.rfc6749.errors import InvalidRequestError
@@ -106,6 +107,8 @@ class DemoIntrospectionEndpoint(IntrospectionEndpoint):
         if isinstance(token, RefreshToken):
             return {**body, "exp": token.expires_at, "iat": token.issued_at}
         audience = token.audience.split()
+        if token.act:
+            body["act"] = json.loads(token.act)  # RFC 8693 §2.2.1, §4.1: who acts for the subject
         return {
             **body,
             "token_type": token.token_type,

@@ -27,7 +27,19 @@ SECRET_HASH_METHOD = "pbkdf2:sha256:60000"
 TOKEN_FORMATS = ("opaque", "jwt")
 INTROSPECT_SCOPE = "internal_oauth2_introspect"
 #: The grants a client may be registered for (a plain list in its row, so adding one is easy).
-GRANT_TYPES = ("client_credentials", "authorization_code", "refresh_token")
+DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"  # RFC 8628 §3.4
+TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"  # RFC 8693 §2.1
+GRANT_TYPES = (
+    "client_credentials",
+    "authorization_code",
+    "refresh_token",
+    "implicit",
+    "password",
+    DEVICE_CODE_GRANT,
+    TOKEN_EXCHANGE_GRANT,
+)
+#: RFC 6749 §4.2.1 and OpenID Connect Core §3.2.2.1: the response types of the implicit grant.
+IMPLICIT_RESPONSE_TYPES = ("token", "id_token", "id_token token")
 #: ID token signature algorithms (RS256 is OpenID Connect Core §15.1's must; the default).
 ID_TOKEN_ALGS = ("RS256", "ES256", "EdDSA")
 
@@ -117,11 +129,12 @@ class Client(Base):
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         """Which client authentication methods this client may use where.
 
-        A public client sends only its client_id (`none`), at the token endpoint
-        and to revoke its own tokens; it has nothing to introspect with.
+        A public client sends only its client_id (`none`), at the token endpoint,
+        the device authorization endpoint (RFC 8628 §3.1) and to revoke its own
+        tokens; it has nothing to introspect with.
         """
         if self.public:
-            return method == "none" and endpoint in ("token", "revocation")
+            return method == "none" and endpoint in ("token", "revocation", "device_authorization")
         if method == "bearer_introspect":
             return endpoint in ("introspection", "revocation")
         return method in ("client_secret_basic", "client_secret_post")
@@ -131,8 +144,11 @@ class Client(Base):
         return grant_type in self.grant_list
 
     def check_response_type(self, response_type: str) -> bool:
-        """`code` (RFC 6749 §4.1.1), for a client registered for the authorization code grant."""
-        return response_type == "code" and "authorization_code" in self.grant_list
+        """`code` (RFC 6749 §4.1.1) for a client registered for the authorization code grant;
+        `token`, `id_token`, `id_token token` (§4.2.1, OpenID Connect Core §3.2.2.1) for implicit."""
+        if response_type == "code":
+            return "authorization_code" in self.grant_list
+        return response_type in IMPLICIT_RESPONSE_TYPES and "implicit" in self.grant_list
 
     # -- helpers -------------------------------------------------------------
     @property
@@ -207,6 +223,8 @@ class Token(Base):
     issuer: Mapped[str | None] = mapped_column(Text, default=None)
     user_id: Mapped[int | None] = mapped_column(Integer, index=True, default=None)
     family_id: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
+    # Revision 0003: a token from a token exchange with an actor: its RFC 8693 §4.1 `act` claim, as JSON.
+    act: Mapped[str | None] = mapped_column(Text, default=None)
 
     # -- authlib.oauth2.rfc6749.TokenMixin ---------------------------------
     def check_client(self, client: Client) -> bool:
@@ -365,6 +383,36 @@ class RefreshToken(Base):
         return self.used
 
 
+class DeviceCode(Base):
+    """A device authorization (RFC 8628 §3.2), its device and user codes stored by their hashes.
+
+    `status`: pending until the user answers at the verification page, then approved
+    or denied; approved becomes used when the device redeems it (once, RFC 8628 §3.5).
+    """
+
+    __tablename__ = "oauth2_device_code"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    device_code_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    user_code_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    client_id: Mapped[str] = mapped_column(String(255), index=True)
+    scope: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    user_id: Mapped[int | None] = mapped_column(Integer, index=True, default=None)
+    auth_time: Mapped[int | None] = mapped_column(Integer, default=None)
+    family_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    #: Seconds the device must wait between polls; grows by 5 with each slow_down (RFC 8628 §3.5).
+    interval: Mapped[int] = mapped_column(Integer, default=5)
+    last_polled_at: Mapped[int | None] = mapped_column(Integer, default=None)
+    issued_at: Mapped[int] = mapped_column(Integer, default=now)
+    expires_at: Mapped[int] = mapped_column(Integer)
+    issuer: Mapped[str] = mapped_column(Text)
+
+    def is_expired(self) -> bool:
+        """Past its lifetime (RFC 8628 §3.2 expires_in)?"""
+        return time.time() >= self.expires_at
+
+
 class Consent(Base):
     """The scopes a user has allowed a client, so that a later request (or prompt=none) need not ask."""
 
@@ -416,6 +464,13 @@ def family_revoked(session: Session, family_id: str | None) -> bool:
     return family is None or family.revoked
 
 
+def start_family(session: Session, client_id: str, user_id: int) -> str:
+    """A new family for what a grant issues to a user, to be revoked as one; not committed."""
+    family_id = secrets.token_hex(16)
+    session.add(TokenFamily(family_id=family_id, client_id=client_id, user_id=user_id))
+    return family_id
+
+
 def revoke_family(session: Session, family_id: str) -> None:
     """End a grant: its access and refresh tokens, issued or still to be issued. Commits."""
     family = session.get(TokenFamily, family_id)
@@ -458,8 +513,9 @@ def save_client(
         raise ValueError("a public client has no secret")
     if not public and not secret:
         raise ValueError("a confidential client needs a secret")
-    if "authorization_code" in grants and not redirect_uris:
-        raise ValueError("the authorization_code grant needs at least one redirect URI")
+    for grant in ("authorization_code", "implicit"):
+        if grant in grants and not redirect_uris:
+            raise ValueError(f"the {grant} grant needs at least one redirect URI")
     for uri in [*redirect_uris, *post_logout_redirect_uris]:
         check_redirect_uri(uri)
     client = find_client(session, client_id) or Client(client_id=client_id)
@@ -513,9 +569,9 @@ def delete_grants(session: Session, *conditions) -> None:
     """Delete codes, refresh tokens, families, consents and access tokens matching `conditions`.
 
     Each condition is (column name, value), e.g. ("client_id", "svc"); every
-    table named here has both client_id and user_id.
+    table named here has both client_id and user_id (device codes too).
     """
-    for model in (Token, AuthorizationCode, RefreshToken, TokenFamily, Consent):
+    for model in (Token, AuthorizationCode, RefreshToken, TokenFamily, Consent, DeviceCode):
         statement = delete(model)
         for column, value in conditions:
             statement = statement.where(getattr(model, column) == value)

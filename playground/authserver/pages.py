@@ -21,6 +21,7 @@ from .authorize import (
     consented,
     id_token_hint_subject,
     issue_code,
+    issue_implicit,
     needs_login,
     read_request,
     redirect_location,
@@ -122,7 +123,7 @@ def proceed(areq: AuthorizationRequest, client: Client) -> Response:
         if "none" in areq.prompt:
             raise areq.fail("consent_required", "The user has not allowed this client these scopes yet.")
         return consent_page(areq, client, login)
-    return finish(areq, login["user"], login["auth_time"])
+    return finish(areq, client, login["user"], login["auth_time"])
 
 
 def login_page(areq: AuthorizationRequest, client: Client, error: str = "", username: str = "") -> Response:
@@ -152,8 +153,10 @@ def consent_page(areq: AuthorizationRequest, client: Client, login: dict) -> Res
     )
 
 
-def finish(areq: AuthorizationRequest, user: User, auth_time: int) -> Response:
-    """Issue the code and send it back."""
+def finish(areq: AuthorizationRequest, client: Client, user: User, auth_time: int) -> Response:
+    """Issue the code (or, implicit, the tokens) and send it back."""
+    if areq.response_type != "code":
+        return respond(areq, issue_implicit(areq, client, user, auth_time))
     return respond(areq, [("code", issue_code(areq, user.id, auth_time))])
 
 
@@ -205,7 +208,7 @@ def login_submit():
         login = start_login(user)
         areq.login_sid = login["sid"]
         if consented(user.id, areq):
-            return finish(areq, user, login["auth_time"])
+            return finish(areq, client, user, login["auth_time"])
         return consent_page(areq, client, login)
     except PageError as exc:
         return error_page(str(exc))
@@ -226,7 +229,7 @@ def consent_submit():
         if not form.allow.data:
             raise areq.fail("access_denied", "The user denied the request.")
         remember_consent(login["user"].id, areq)
-        return finish(areq, login["user"], login["auth_time"])
+        return finish(areq, client, login["user"], login["auth_time"])
     except PageError as exc:
         return error_page(str(exc))
     except RedirectError as exc:

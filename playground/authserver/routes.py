@@ -7,8 +7,9 @@ from typing import Any
 from flask import Blueprint, Flask, current_app, jsonify, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from .authorize import CODE_CHALLENGE_METHODS, PROMPTS, RESPONSE_MODES
+from .authorize import CODE_CHALLENGE_METHODS, PROMPTS, RESPONSE_MODES, RESPONSE_TYPES
 from .context import issuer, public_base
+from .device import device_authorization
 from .endpoints import ADVERTISED_ENDPOINT_AUTH_METHODS, ADVERTISED_REVOCATION_AUTH_METHODS
 from .grants.authorization_code import TOKEN_AUTH_METHODS
 from .keys import public_jwks
@@ -54,10 +55,17 @@ OAUTH_PARAMETERS = frozenset(
         "code_verifier",
         "redirect_uri",
         "refresh_token",
+        "username",
+        "password",
+        "device_code",
+        "subject_token",
+        "actor_token",
     }
 )
 #: The endpoints whose parameters are form-encoded in a POST body (UserInfo needs no body).
-FORM_ENDPOINTS = frozenset({"authserver.token", "authserver.introspect", "authserver.revoke"})
+FORM_ENDPOINTS = frozenset(
+    {"authserver.token", "authserver.introspect", "authserver.revoke", "authserver.device_authorize"}
+)
 
 
 @bp.before_request
@@ -108,6 +116,12 @@ def token():
     return server().create_token_response()
 
 
+@bp.post("/oauth2/device_authorize")
+def device_authorize():
+    """RFC 8628 §3.1 device authorization endpoint (device.py)."""
+    return device_authorization()
+
+
 @bp.post("/oauth2/introspect")
 def introspect():
     """RFC 7662 introspection endpoint."""
@@ -150,8 +164,9 @@ def metadata() -> dict[str, Any]:
         "end_session_endpoint": base + url_for("pages.logout"),
         "introspection_endpoint": base + url_for("authserver.introspect"),
         "revocation_endpoint": base + url_for("authserver.revoke"),
+        "device_authorization_endpoint": base + url_for("authserver.device_authorize"),  # RFC 8628 §4
         "scopes_supported": ["openid", *SCOPE_CLAIMS, "offline_access"],
-        "response_types_supported": ["code"],
+        "response_types_supported": list(RESPONSE_TYPES),
         "response_modes_supported": list(RESPONSE_MODES),
         "grant_types_supported": list(GRANT_TYPES),
         "subject_types_supported": ["public"],

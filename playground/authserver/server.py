@@ -26,7 +26,10 @@ from .context import REALM, get_db
 from .endpoints import DemoIntrospectionEndpoint, DemoRevocationEndpoint
 from .grants.authorization_code import AuthorizationCodeGrant, code_challenge
 from .grants.client_credentials import ClientCredentialsGrant
+from .grants.device_code import DeviceCodeGrant
+from .grants.password import ResourceOwnerPasswordGrant
 from .grants.refresh_token import RefreshTokenGrant
+from .grants.token_exchange import TokenExchangeGrant
 from .models import INTROSPECT_SCOPE, SECRET_HASH_METHOD, Client, find_client, find_token
 
 #: Compared against when a client ID is unknown (see verify_client).
@@ -213,6 +216,9 @@ def create_server(app) -> AuthorizationServer:
     server.register_grant(ClientCredentialsGrant)
     server.register_grant(AuthorizationCodeGrant, [code_challenge()])
     server.register_grant(RefreshTokenGrant)
+    server.register_grant(ResourceOwnerPasswordGrant)
+    server.register_grant(DeviceCodeGrant)
+    server.register_grant(TokenExchangeGrant)
     server.register_endpoint(DemoIntrospectionEndpoint)
     server.register_endpoint(DemoRevocationEndpoint)
     return server

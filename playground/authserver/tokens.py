@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
 from typing import Any
@@ -49,17 +50,24 @@ def issue_token(
     user: User | None = None,
     family_id: str | None = None,
     commit: bool = True,
+    *,
+    act: dict[str, Any] | None = None,
+    token_format: str | None = None,
+    lifetime: int | None = None,
 ) -> dict[str, Any]:
     """Create and store an access token; the RFC 6749 §5.1 response members for it.
 
     It records its issuer (the issuer moves with the port; introspection after a
-    restart elsewhere must still say who issued it), its user and its grant's family.
+    restart elsewhere must still say who issued it), its user and its grant's family,
+    and the actor of a token exchange (RFC 8693 §4.1 `act`). The format and lifetime
+    are the client's unless given (a token exchange may ask for a JWT, and caps the lifetime).
     """
     now = int(time.time())
-    lifetime = client.token_lifetime
+    lifetime = lifetime or client.token_lifetime
+    token_format = token_format or client.token_format
     jti = secrets.token_hex(16)
     subject = user.sub if user else client.client_id
-    if client.token_format == "jwt":
+    if token_format == "jwt":
         # RFC 9068 §2.2: iss, exp, aud, sub, client_id, iat, jti; scope when granted.
         claims = {
             "iss": issuer(),
@@ -73,6 +81,8 @@ def issue_token(
         }
         if scope:
             claims["scope"] = scope
+        if act:
+            claims["act"] = act
         key = signing_key()
         # RFC 9068 §2.1: the header's typ is "at+jwt".
         header = {"alg": JWT_ALG, "typ": "at+jwt", "kid": key.kid}
@@ -85,7 +95,7 @@ def issue_token(
             token_hash=hash_token(value),
             client_id=client.client_id,
             token_type="Bearer",
-            token_format=client.token_format,
+            token_format=token_format,
             scope=scope,
             audience=" ".join(audience),
             jti=jti,
@@ -94,6 +104,7 @@ def issue_token(
             issuer=issuer(),
             user_id=user.id if user else None,
             family_id=family_id,
+            act=json.dumps(act) if act else None,
         )
     )
     if commit:

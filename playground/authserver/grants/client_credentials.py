@@ -14,21 +14,25 @@ TOKEN_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
 
 
+def check_client_scope(client, scope: str | None) -> list[str]:
+    """The requested scopes; RFC 6749 §5.2 `invalid_scope` for any the client is not registered for."""
+    requested = (scope or "").split()
+    if not all(SCOPE_TOKEN.fullmatch(s) for s in requested):
+        raise InvalidScopeError(description="The scope has characters RFC 6749 section 3.3 does not allow.")
+    unknown = [s for s in requested if s not in client.scopes]
+    if unknown:
+        raise InvalidScopeError(description=f"The client may not request: {' '.join(unknown)}.")
+    return requested
+
+
 class ClientCredentialsGrant(grants.ClientCredentialsGrant):
     """RFC 6749 §4.4 with per-client scopes and RFC 8707 resources."""
 
     TOKEN_ENDPOINT_AUTH_METHODS = TOKEN_AUTH_METHODS
 
     def validate_requested_scope(self) -> None:
-        """RFC 6749 §5.2 `invalid_scope` for any scope the client is not registered for."""
-        requested = (self.request.payload.scope or "").split()
-        if not all(SCOPE_TOKEN.fullmatch(s) for s in requested):
-            raise InvalidScopeError(
-                description="The scope has characters RFC 6749 section 3.3 does not allow."
-            )
-        unknown = [s for s in requested if s not in self.client.scopes]
-        if unknown:
-            raise InvalidScopeError(description=f"The client may not request: {' '.join(unknown)}.")
+        """`invalid_scope` for scopes the client may not have, or that are about a user."""
+        requested = check_client_scope(self.client, self.request.payload.scope)
         about_users = [s for s in requested if s in USER_SCOPES]
         if about_users:
             raise InvalidScopeError(
