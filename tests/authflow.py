@@ -48,6 +48,8 @@ class _Forms(HTMLParser):
         self.headings: list[str] = []
         self._label_for: str | None = None
         self._heading = False
+        self._select: str | None = None  # the name of the <select> being read
+        self._textarea: str | None = None
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
@@ -58,8 +60,20 @@ class _Forms(HTMLParser):
             if kind == "submit":
                 if a.get("name"):
                     self.forms[-1].buttons[a["name"]] = a.get("value") or ""
+            elif kind in ("checkbox", "radio") and "checked" not in a:
+                pass  # a browser posts only checked boxes
             elif a.get("name"):
-                self.forms[-1].fields[a["name"]] = a.get("value") or ""
+                self.forms[-1].fields[a["name"]] = a.get("value") or ("on" if kind == "checkbox" else "")
+        elif tag == "select" and self.forms and a.get("name"):
+            self._select = a["name"]
+        elif tag == "option" and self._select:
+            fields = self.forms[-1].fields
+            # The selected option, or the first one when none is (as a browser does).
+            if "selected" in a or self._select not in fields:
+                fields[self._select] = a.get("value") or ""
+        elif tag == "textarea" and self.forms and a.get("name"):
+            self._textarea = a["name"]
+            self.forms[-1].fields[self._textarea] = ""
         elif tag == "button" and self.forms:
             self.forms[-1].buttons[a.get("name") or ""] = a.get("value") or ""
         elif tag == "label":
@@ -70,12 +84,20 @@ class _Forms(HTMLParser):
             self.headings.append("")
 
     def handle_endtag(self, tag):
-        if tag == "label":
+        if tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+        elif tag == "label":
             self._label_for = None
         elif tag == "h1":
             self._heading = False
 
     def handle_data(self, data):
+        if self._textarea is not None:
+            fields = self.forms[-1].fields
+            # A newline right after <textarea> is not part of the value (HTML § 13.2.6.4.7).
+            fields[self._textarea] += data if fields[self._textarea] else data.removeprefix("\n")
         if self._label_for is not None:
             self.labels[self._label_for] += data
         if self._heading:
