@@ -16,7 +16,7 @@ from wtforms import SelectChoice
 
 from .. import client, results, servers, tokens
 from ..exchange import Exchange
-from ..forms import TRANSCRIPT, FlowForm
+from ..forms import BROWSER_GRANTS, GRANT_TYPES, TRANSCRIPT, FlowForm
 from ..outbound import Outbound, OutboundError, Policy, parse_allowed_hosts
 
 bp = Blueprint("playground", __name__)
@@ -28,6 +28,21 @@ CLIENT_CREDENTIALS_STEPS = [(1, "Request"), (2, "Token"), (3, "Introspect"), (4,
 CODE_STEPS = [(1, "Request"), (2, "Authorize"), (3, "Callback"), (4, "Tokens"), (5, "UserInfo")]
 #: Resource Owner and Token Exchange: the token request goes out from the form.
 DIRECT_STEPS = [(1, "Request"), (2, "Tokens"), (3, "UserInfo")]
+
+
+def steps_for(grant: str) -> list[tuple[int, str]]:
+    """The steps a grant's pages are numbered by."""
+    if grant in BROWSER_GRANTS:
+        return CODE_STEPS
+    return CLIENT_CREDENTIALS_STEPS if grant == "client_credentials" else DIRECT_STEPS
+
+
+def step_sets() -> list[tuple[str, list[tuple[int, str]]]]:
+    """For the form, where the grant can change: each list of steps with the grants it is for."""
+    sets: dict[tuple, list[str]] = {}
+    for grant in GRANT_TYPES:
+        sets.setdefault(tuple(steps_for(grant)), []).append(grant)
+    return [(" ".join(grants), list(steps)) for steps, grants in sets.items()]
 
 
 def outbound(form: FlowForm | None = None) -> Outbound:
@@ -251,7 +266,7 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     app.register_error_handler(CSRFError, expired_form)
     app.jinja_env.globals.update(
-        cc_steps=CLIENT_CREDENTIALS_STEPS, code_steps=CODE_STEPS, direct_steps=DIRECT_STEPS
+        cc_steps=CLIENT_CREDENTIALS_STEPS, code_steps=CODE_STEPS, steps_for=steps_for, step_sets=step_sets
     )
     app.add_template_filter(show)
     app.add_template_filter(text)
