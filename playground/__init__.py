@@ -67,6 +67,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         AUTHORIZATION_ENDPOINT="https://localhost:9443/oauth2/authorize",
         USERINFO_ENDPOINT="https://localhost:9443/oauth2/userinfo",
         LOGOUT_ENDPOINT="https://localhost:9443/oidc/logout",
+        DEVICE_AUTHORIZATION_ENDPOINT="https://localhost:9443/oauth2/device_authorize",  # RFC 8628 §3.1
         # The scope pre-filled for the authorization code grant (client credentials starts empty).
         CODE_SCOPE="openid profile email",
         INTROSPECTION_ENDPOINT="https://localhost:9443/oauth2/introspect",

@@ -690,6 +690,7 @@ def demo(host, port, authserver_port, plain_http, instance_path, client_id, clie
             "PLAYGROUND_AUTHORIZATION_ENDPOINT": info["Authorization endpoint"],
             "PLAYGROUND_USERINFO_ENDPOINT": info["UserInfo endpoint"],
             "PLAYGROUND_LOGOUT_ENDPOINT": info["Logout endpoint"],
+            "PLAYGROUND_DEVICE_AUTHORIZATION_ENDPOINT": info["Device authorization endpoint"],
             # The demo server issues a refresh token for offline_access (OIDC Core §11).
             "PLAYGROUND_CODE_SCOPE": "openid profile email offline_access",
             "PLAYGROUND_DEMO_BASE": info["Token endpoint"].removesuffix("/oauth2/token"),

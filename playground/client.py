@@ -179,6 +179,25 @@ def exchange_token(
     )
 
 
+DEVICE_CODE = "urn:ietf:params:oauth:grant-type:device_code"
+
+
+def device_authorization(
+    outbound: Outbound, endpoint: str, credentials: Credentials, scope: str = "", insecure: bool = False
+) -> Exchange:
+    """The device authorization request (RFC 8628 §3.1): client_id and scope, with the client's
+    authentication as at the token endpoint (a public client names itself in the body)."""
+    return send_token_request(outbound, endpoint, credentials, given(scope=scope), insecure)
+
+
+def poll_device(
+    outbound: Outbound, endpoint: str, credentials: Credentials, device_code: str, insecure: bool = False
+) -> Exchange:
+    """One poll of the token endpoint (RFC 8628 §3.4); the device code is masked like a secret."""
+    data = {"grant_type": DEVICE_CODE, "device_code": device_code}
+    return send_token_request(outbound, endpoint, credentials, data, insecure, secrets=(device_code,))
+
+
 def redeem_code(
     outbound: Outbound,
     endpoint: str,

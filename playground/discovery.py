@@ -22,6 +22,7 @@ FILLS = {
     "jwks_uri": "jwks_uri",
     "userinfo_endpoint": "userinfo_endpoint",  # OpenID Connect Discovery §3
     "logout_endpoint": "end_session_endpoint",  # RP-Initiated Logout 1.0 §2.1
+    "device_authorization_endpoint": "device_authorization_endpoint",  # RFC 8628 §4
 }
 #: Metadata members shown first, when present.
 HIGHLIGHTS = (
@@ -31,6 +32,7 @@ HIGHLIGHTS = (
     "introspection_endpoint",
     "revocation_endpoint",
     "jwks_uri",
+    "device_authorization_endpoint",
     "grant_types_supported",
     "token_endpoint_auth_methods_supported",
     "introspection_endpoint_auth_methods_supported",
@@ -183,6 +185,12 @@ def discover(outbound: Outbound, given: str, insecure: bool = False) -> Discover
     algs = metadata.get("id_token_signing_alg_values_supported")
     result.fills["id_token_algs"] = (
         " ".join(a for a in algs if isinstance(a, str)) if isinstance(algs, list) else ""
+    )
+    # The grants the server lists; empty when it lists none (RFC 8414 §2 then defaults to
+    # authorization_code and implicit, but many servers under-report: the form notes, never blocks).
+    grants = metadata.get("grant_types_supported")
+    result.fills["grant_types_supported"] = (
+        " ".join(g for g in grants if isinstance(g, str) and " " not in g) if isinstance(grants, list) else ""
     )
     method, why = choose_client_auth(metadata)
     if method in CLIENT_AUTH_METHODS:

@@ -28,7 +28,17 @@ GRANT_TYPES = {
     "implicit": "Implicit",
     "client_credentials": "Client Credentials",
     "password": "Resource Owner",
+    "device_code": "Device Authorization",
     "token_exchange": "Token Exchange",
+}
+#: The identifier of each grant in the server's metadata (grant_types_supported, RFC 8414 §2).
+GRANT_IDENTIFIERS = {
+    "authorization_code": "authorization_code",
+    "implicit": "implicit",
+    "client_credentials": "client_credentials",
+    "password": "password",
+    "device_code": "urn:ietf:params:oauth:grant-type:device_code",  # RFC 8628 §3.4
+    "token_exchange": "urn:ietf:params:oauth:grant-type:token-exchange",  # RFC 8693 §2.1
 }
 #: The browser's trip to the authorization endpoint: the code grant and the implicit grant.
 BROWSER_GRANTS = ("authorization_code", "implicit")
@@ -93,6 +103,17 @@ AUTHORIZATION_STEP = (
     "login_hint",
     "acr_values",
     "extra_params",
+)
+#: What the device authorization response gave, carried from poll to poll.
+DEVICE_FIELDS = (
+    "device_code",
+    "user_code",
+    "verification_uri",
+    "verification_uri_complete",
+    "device_expires_at",
+    "poll_interval",
+    "device_polls",
+    "poll_stopped",
 )
 REVOCATION_STEP = (
     "client_id",
@@ -193,6 +214,21 @@ class FlowForm(FlaskForm):
         default="",
     )
 
+    # The device authorization grant (RFC 8628): the endpoint, then what its answer gave (§3.2),
+    # carried by the device page's form from poll to poll. The device code is a credential: it
+    # travels only in the POSTed form, masked on screen and in the transcript.
+    device_authorization_endpoint = StringField("Device Authorization Endpoint", bounded(URL))
+    device_code = HiddenField(validators=bounded(LONG))
+    user_code = HiddenField(validators=bounded(SHORT))
+    verification_uri = HiddenField(validators=bounded(URL))
+    verification_uri_complete = HiddenField(validators=bounded(URL))
+    device_expires_at = HiddenField(validators=bounded(16))  # Unix time, from expires_in
+    poll_interval = HiddenField(validators=bounded(8))  # seconds (§3.5: slow_down adds 5)
+    device_polls = HiddenField(validators=bounded(LONG))  # one line a poll, for the page's list
+    poll_stopped = HiddenField(validators=bounded(8))
+    #: From the server's metadata (Discover): its grant_types_supported, space-separated.
+    grant_types_supported = HiddenField(validators=bounded(LONG))
+
     # Issue-5 fields: where the server is, and what to check tokens against.
     server = SelectField("Server", choices=[], validate_choice=False)
     discovery_url = StringField("Issuer or discovery URL", bounded(URL))
@@ -234,6 +270,7 @@ class FlowForm(FlaskForm):
     get_userinfo = SubmitField("Get UserInfo")
     refresh = SubmitField("Refresh")
     exchange = SubmitField("Exchange this token")
+    poll = SubmitField("Poll now")
     logout = SubmitField("Logout")
     discover = SubmitField("Discover")
     use_server = SubmitField("Use server")
@@ -313,6 +350,21 @@ class FlowForm(FlaskForm):
                     "or paste one (Pasted below)."
                 ]
             ok = False
+        ok = self.require_secret() and ok
+        return self.require_url("token_endpoint") and ok
+
+    def check_device_step(self) -> bool:
+        """What Authorize needs for the device grant: the device authorization request (RFC 8628 §3.1)."""
+        ok = self.step_ok(TOKEN_STEP + ("device_authorization_endpoint",))
+        ok = self.require("client_id") and ok
+        ok = self.require_secret() and ok
+        ok = self.require_url("device_authorization_endpoint") and ok
+        return self.require_url("token_endpoint") and ok
+
+    def check_poll_step(self) -> bool:
+        """What Poll now needs: the device code, and the grant's client authentication (RFC 8628 §3.4)."""
+        ok = self.step_ok(TOKEN_STEP + DEVICE_FIELDS)
+        ok = self.require("client_id", "device_code") and ok
         ok = self.require_secret() and ok
         return self.require_url("token_endpoint") and ok
 

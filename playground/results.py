@@ -433,10 +433,74 @@ EXCHANGE_HINTS = {
         "The server does not support Token Exchange (urn:ietf:params:oauth:grant-type:token-exchange).",
     ),
 }
+DEVICE_HINTS = {
+    "authorization_pending": (
+        "The user has not answered yet: open the verification URI, enter the code, and allow.",
+    ),
+    "slow_down": ("Polled too soon: the playground now waits 5 seconds more between polls (RFC 8628 §3.5).",),
+    "access_denied": ("The user denied the request at the verification page. Start again for a new code.",),
+    "expired_token": (
+        "The device code expired before the user answered (expires_in). Start again for a new code.",
+    ),
+    "invalid_grant": (
+        "The device code is unknown, was issued to another client, or was redeemed already: a device "
+        "code gives tokens once (RFC 8628 §3.5). Start again for a new code.",
+    ),
+    "unauthorized_client": (
+        "This client is not allowed the device authorization grant: enable it in the client's registration "
+        "(urn:ietf:params:oauth:grant-type:device_code).",
+    ),
+    "unsupported_grant_type": (
+        "The server does not support the device authorization grant (RFC 8628) at this token endpoint.",
+    ),
+    "invalid_scope": ("Ask only for scopes registered for this client; many servers want a scope here.",),
+}
 CODE_TOKEN_RESPONSE = replace(TOKEN_RESPONSE, error_hints=CODE_GRANT_HINTS)
 PASSWORD_TOKEN_RESPONSE = replace(TOKEN_RESPONSE, error_hints=PASSWORD_HINTS)
 EXCHANGE_TOKEN_RESPONSE = replace(TOKEN_RESPONSE, error_hints=EXCHANGE_HINTS)
 REFRESH_TOKEN_RESPONSE = replace(TOKEN_RESPONSE, error_hints=REFRESH_HINTS)
+DEVICE_TOKEN_RESPONSE = replace(TOKEN_RESPONSE, error_hints=DEVICE_HINTS)
+DEVICE_AUTHORIZATION_RESPONSE = Expectation(
+    name="A device authorization response (RFC 8628 §3.2)",
+    required="device_code",
+    required_type=str,
+    missing="The server answered 200 but sent no device_code.",
+    missing_hint="RFC 8628 §3.2 requires device_code, user_code, verification_uri and expires_in. "
+    "Is this the device authorization endpoint?",
+    refused_hints=tuple(OAUTH_HINTS["invalid_client"]),
+    error_hints=DEVICE_HINTS,
+)
+#: RFC 8628 §3.2: what a device authorization response must have besides device_code.
+DEVICE_REQUIRED = {"user_code": str, "verification_uri": str, "expires_in": int}
+
+
+def read_device_authorization_response(exchange: Exchange) -> Outcome:
+    """RFC 8628 §3.2 success (the required members, verification_uri a web link), §3.3 error, or a problem."""
+    outcome = read_response(exchange, DEVICE_AUTHORIZATION_RESPONSE)
+    data = outcome.data
+    if data is None:
+        return outcome
+    wrong = [
+        name
+        for name, kind in DEVICE_REQUIRED.items()
+        if not isinstance(data.get(name), kind) or isinstance(data.get(name), bool) or data.get(name) == ""
+    ]
+    if not wrong and not safe_link(data["verification_uri"]):
+        wrong = ["verification_uri (an http(s) URL)"]
+    if wrong:
+        return Outcome(
+            exchange,
+            problem=Problem(
+                "The device authorization response lacks what RFC 8628 §3.2 requires.",
+                f"Missing or not usable: {', '.join(wrong)}.",
+                [
+                    "RFC 8628 §3.2: device_code, user_code, verification_uri (a URL) and expires_in "
+                    "(seconds) are required; interval and verification_uri_complete are optional.",
+                    "The body is shown below. Is this the device authorization endpoint?",
+                ],
+            ),
+        )
+    return outcome
 
 
 def read_token_response(exchange: Exchange, expected: Expectation = TOKEN_RESPONSE) -> Outcome:

@@ -35,6 +35,7 @@ URL_KEYS = (
     "jwks_uri",
     "userinfo_endpoint",
     "logout_endpoint",
+    "device_authorization_endpoint",
 )
 
 
@@ -51,6 +52,7 @@ class Server:
     jwks_uri: str = ""
     userinfo_endpoint: str = ""
     logout_endpoint: str = ""
+    device_authorization_endpoint: str = ""  # RFC 8628 §4
     client_auth: str = "client_secret_basic"
     ca_bundle: str = ""
 
@@ -60,6 +62,7 @@ class Server:
         values = asdict(self)
         values.pop("name")
         values.pop("ca_bundle")
+        values["grant_types_supported"] = ""  # the grants another server listed are not this one's
         return values
 
 
@@ -81,6 +84,7 @@ def builtin(config: dict[str, Any]) -> list[Server]:
             authorization_endpoint=f"{demo_base}/oauth2/authorize",
             userinfo_endpoint=f"{demo_base}/oauth2/userinfo",
             logout_endpoint=f"{demo_base}/oidc/logout",
+            device_authorization_endpoint=f"{demo_base}/oauth2/device_authorize",
             token_endpoint=config.get("TOKEN_ENDPOINT") or f"{demo_base}/oauth2/token",
             introspection_endpoint=config.get("INTROSPECTION_ENDPOINT") or f"{demo_base}/oauth2/introspect",
             revocation_endpoint=config.get("REVOCATION_ENDPOINT") or f"{demo_base}/oauth2/revoke",
@@ -92,6 +96,7 @@ def builtin(config: dict[str, Any]) -> list[Server]:
             authorization_endpoint=f"{wso2}/oauth2/authorize",
             userinfo_endpoint=f"{wso2}/oauth2/userinfo",
             logout_endpoint=f"{wso2}/oidc/logout",
+            device_authorization_endpoint=f"{wso2}/oauth2/device_authorize",
             token_endpoint=f"{wso2}/oauth2/token",
             introspection_endpoint=f"{wso2}/oauth2/introspect",
             revocation_endpoint=f"{wso2}/oauth2/revoke",

@@ -73,9 +73,19 @@ document.addEventListener("DOMContentLoaded", () => {
     const defaults = document.getElementById("grant-scopes");
     const scopeFor = (value) => (defaults ? defaults.dataset[value.replace(/_(.)/g, (_m, c) => c.toUpperCase())] || "" : "");
     let previous = grant.value;
+    // A grant the server's metadata does not list gets a note, never a block (servers under-report).
+    const note = document.getElementById("grant-not-listed");
+    const identifiers = document.getElementById("grant-identifiers");
     const update = () => {
       for (const element of document.querySelectorAll("[data-grants]")) {
         element.hidden = !element.dataset.grants.split(" ").includes(grant.value);
+      }
+      if (note && identifiers) {
+        const listed = document.getElementById("grant_types_supported");  // filled by Discover
+        const supported = (listed ? listed.value : note.dataset.supported).split(" ").filter(Boolean);
+        const identifier = identifiers.dataset[grant.value.replace(/_(.)/g, (_m, c) => c.toUpperCase())] || grant.value;
+        document.getElementById("grant-not-listed-id").textContent = identifier;
+        note.hidden = supported.length === 0 || supported.includes(identifier);
       }
     };
     // The code grant asks for a login: its scope starts as the server's usual OpenID Connect one.
@@ -106,6 +116,7 @@ document.addEventListener("DOMContentLoaded", () => {
         const input = document.getElementById(key.replace(/[A-Z]/g, (c) => "_" + c.toLowerCase()));
         if (input) input.value = value;
       }
+      if (grant) grant.dispatchEvent(new Event("change"));  // the grant note follows the server
     });
   }
 
@@ -123,7 +134,8 @@ document.addEventListener("DOMContentLoaded", () => {
   // Forget restores what the page came with and stops remembering until asked again.
   const REMEMBERED = ["server", "discovery_url", "issuer", "jwks_uri", "revocation_endpoint", "grant_type",
     "client_id", "scope", "token_endpoint", "client_auth", "resource", "audience", "introspection_endpoint",
-    "authorization_endpoint", "userinfo_endpoint", "logout_endpoint", "pkce_method", "response_mode"];
+    "authorization_endpoint", "userinfo_endpoint", "logout_endpoint", "pkce_method", "response_mode",
+    "device_authorization_endpoint"];
   const KEY = "oauth-playground:last";
   const OFF = "oauth-playground:off";
   const store = {
@@ -187,4 +199,58 @@ document.addEventListener("DOMContentLoaded", () => {
   // A page that only passes the answer on (the form_post relay): post it at once.
   const relay = document.querySelector("form[data-autosubmit]");
   if (relay) relay.submit();
+});
+
+document.addEventListener("DOMContentLoaded", () => {
+  // The device grant (RFC 8628): count the codes' expiry down, and press Poll now every `interval`
+  // seconds (the form carries the interval, 5 s more after each slow_down, §3.5) until the user
+  // answers, the codes expire, or Stop polling. Without this script: the absolute expiry, Poll now by hand.
+  const form = document.querySelector("form[data-device-poll]");
+  if (!form) return;
+  const expiry = document.getElementById("device-expiry");
+  const pollNow = document.getElementById("poll-now");
+  const stop = document.getElementById("stop-polling");
+  const next = document.getElementById("next-poll");
+  const stopped = form.elements.namedItem("poll_stopped");
+  const started = Date.now();
+  const left = (seconds) => Math.max(0, Math.ceil(seconds - (Date.now() - started) / 1000));
+  const clock = (s) => `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+  const expiresIn = expiry ? Number(expiry.dataset.expiresIn) : Infinity;
+  const absolute = expiry ? expiry.textContent : "";
+  let polling = form.hasAttribute("data-auto") && pollNow && expiresIn > 0;
+  let due = Number(form.dataset.interval) || 5;
+  const say = () => {
+    if (!next) return;
+    next.hidden = !polling;
+    next.textContent = `Polling again in ${left(due)} s`;
+  };
+  const tick = () => {
+    const remaining = left(expiresIn);
+    if (expiry) expiry.textContent = remaining > 0 ? `in ${clock(remaining)} (${absolute})` : `expired (${absolute})`;
+    if (remaining <= 0 && polling) {  // at expiry polling stops; Poll now still asks (expired_token)
+      polling = false;
+      if (stop) stop.hidden = true;
+    }
+    if (polling && left(due) <= 0) {
+      polling = false;  // one poll: the next page starts its own count
+      form.requestSubmit(pollNow);
+    }
+    say();
+  };
+  if (stop && pollNow) {
+    stop.hidden = !polling;
+    stop.addEventListener("click", () => {
+      polling = !polling;
+      if (stopped) stopped.value = polling ? "" : "1";  // carried: a Poll now by hand does not restart it
+      stop.textContent = polling ? "Stop polling" : "Resume polling";
+      if (polling) due = (Date.now() - started) / 1000 + (Number(form.dataset.interval) || 5);
+      say();
+    });
+  }
+  if (stopped && stopped.value === "1" && stop && pollNow && left(expiresIn) > 0) {
+    stop.hidden = false;
+    stop.textContent = "Resume polling";
+  }
+  tick();
+  setInterval(tick, 1000);
 });

@@ -151,11 +151,17 @@ def test_discovery_empties_what_the_new_server_does_not_name(test_client, authse
         )
     body = text(response)
     assert "Metadata found" in body
-    # authorization, introspection, revocation, jwks, userinfo, end_session
-    assert body.count("not in the metadata: left empty, not guessed") == 6
+    # authorization, introspection, revocation, jwks, userinfo, end_session, device_authorization
+    assert body.count("not in the metadata: left empty, not guessed") == 7
     assert value_of(response, "token_endpoint") == url + "/token"
     assert value_of(response, "issuer") == url + "/realm"
-    for name in ("authorization_endpoint", "introspection_endpoint", "revocation_endpoint", "jwks_uri"):
+    for name in (
+        "authorization_endpoint",
+        "introspection_endpoint",
+        "revocation_endpoint",
+        "jwks_uri",
+        "device_authorization_endpoint",
+    ):
         assert value_of(response, name) == "", name
     assert "RFC 8414 default" in body  # no auth methods listed
 

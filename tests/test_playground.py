@@ -94,7 +94,7 @@ def test_form_has_the_seed_labels_and_prefilled_endpoints(test_client, authserve
     # Only grants the playground can complete are offered.
     assert re.findall(
         r'<option[^>]*value="([^"]+)"', html.split('id="grant_type"')[1].split("</select>")[0]
-    ) == ["authorization_code", "implicit", "client_credentials", "password", "token_exchange"]
+    ) == ["authorization_code", "implicit", "client_credentials", "password", "device_code", "token_exchange"]
 
 
 def test_default_endpoints_are_wso2s(monkeypatch):

@@ -12,7 +12,7 @@ from flask import current_app, request, url_for
 
 from .. import authorization, client, idtoken, pending, results, tokens
 from ..exchange import MASK
-from ..forms import FlowForm
+from ..forms import DEVICE_FIELDS, FlowForm
 from ..security import CONTENT_SECURITY_POLICY
 from .common import (
     add_to_transcript,
@@ -40,6 +40,7 @@ FLOW_RESULTS = (
     "code_verifier",
     "nonce",
     "sent_max_age",
+    *DEVICE_FIELDS,
 )
 #: Form fields that do not travel in the pending authorization's cookie: the transcripts (too
 #: large, and rebuilt from the authorization request on), an earlier flow's results.

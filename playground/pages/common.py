@@ -16,7 +16,7 @@ from wtforms import SelectChoice
 
 from .. import client, results, servers, tokens
 from ..exchange import Exchange
-from ..forms import BROWSER_GRANTS, GRANT_TYPES, TRANSCRIPT, FlowForm
+from ..forms import BROWSER_GRANTS, GRANT_IDENTIFIERS, GRANT_TYPES, TRANSCRIPT, FlowForm
 from ..outbound import Outbound, OutboundError, Policy, parse_allowed_hosts
 
 bp = Blueprint("playground", __name__)
@@ -28,12 +28,16 @@ CLIENT_CREDENTIALS_STEPS = [(1, "Request"), (2, "Token"), (3, "Introspect"), (4,
 CODE_STEPS = [(1, "Request"), (2, "Authorize"), (3, "Callback"), (4, "Tokens"), (5, "UserInfo")]
 #: Resource Owner and Token Exchange: the token request goes out from the form.
 DIRECT_STEPS = [(1, "Request"), (2, "Tokens"), (3, "UserInfo")]
+#: The device grant (RFC 8628): the codes are shown, the page polls, then the tokens.
+DEVICE_STEPS = [(1, "Request"), (2, "Device code"), (3, "Tokens"), (4, "UserInfo")]
 
 
 def steps_for(grant: str) -> list[tuple[int, str]]:
     """The steps a grant's pages are numbered by."""
     if grant in BROWSER_GRANTS:
         return CODE_STEPS
+    if grant == "device_code":
+        return DEVICE_STEPS
     return CLIENT_CREDENTIALS_STEPS if grant == "client_credentials" else DIRECT_STEPS
 
 
@@ -77,6 +81,7 @@ def defaults() -> dict[str, str]:
         "userinfo_endpoint": config["USERINFO_ENDPOINT"],
         "logout_endpoint": config["LOGOUT_ENDPOINT"],
         "token_endpoint": config["TOKEN_ENDPOINT"],
+        "device_authorization_endpoint": config["DEVICE_AUTHORIZATION_ENDPOINT"],
         "introspection_endpoint": config["INTROSPECTION_ENDPOINT"],
         "revocation_endpoint": config["REVOCATION_ENDPOINT"],
         "discovery_url": config["DISCOVERY_URL"],
@@ -122,7 +127,15 @@ def record(form: FlowForm, exchange: Exchange | None, title: str) -> None:
 
 
 #: Form fields whose values the transcript for tickets never shows.
-TOKEN_VALUES = ("access_token", "refresh_token", "id_token", "original_id_token", "code", "code_verifier")
+TOKEN_VALUES = (
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "original_id_token",
+    "code",
+    "code_verifier",
+    "device_code",
+)
 
 
 def add_to_transcript(form: FlowForm, masked: str, revealed: str) -> None:
@@ -266,7 +279,11 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     app.register_error_handler(CSRFError, expired_form)
     app.jinja_env.globals.update(
-        cc_steps=CLIENT_CREDENTIALS_STEPS, code_steps=CODE_STEPS, steps_for=steps_for, step_sets=step_sets
+        cc_steps=CLIENT_CREDENTIALS_STEPS,
+        code_steps=CODE_STEPS,
+        steps_for=steps_for,
+        step_sets=step_sets,
+        grant_identifiers=GRANT_IDENTIFIERS,
     )
     app.add_template_filter(show)
     app.add_template_filter(text)

@@ -8,7 +8,7 @@ import time
 from flask import Response, current_app, redirect, request, url_for
 
 from .. import client, discovery, results
-from . import code
+from . import code, device
 from .common import (
     FORM_PAGE,
     bp,
@@ -53,6 +53,8 @@ def oauth2():
         return page("oauth2.html", form)
     if form.grant_type.data in ("authorization_code", "implicit"):
         return code.authorize(form)
+    if form.grant_type.data == "device_code":
+        return device.start(form)
     if form.grant_type.data in code.DIRECT_TITLES:
         return code.direct_grant(form)
     if not form.check_token_step():
