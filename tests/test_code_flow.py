@@ -96,6 +96,19 @@ def test_code_flow_with_pkce_and_openid_connect_end_to_end(playground, server):
     assert "invalid_grant" in text(again)
 
 
+@pytest.mark.parametrize("max_age", ["²", "١٢", "12a", "12345678901"])
+def test_max_age_is_ascii_digits_or_a_field_error(playground, server, max_age):
+    response = playground.post(FORM, data=code_form(server, PG_ID, PG_SECRET, max_age=max_age))
+    assert response.status_code == 400 and "in the digits 0-9" in text(response)
+
+
+def test_a_carried_max_age_that_is_no_number_is_not_a_500(playground, server):
+    _authorize, _answer, callback = run_to_callback(playground, server)
+    fields = {**page_form(callback, "get_access_token"), "sent_max_age": "²"}  # an altered hidden field
+    tokens = playground.post("/playground2/token", data=fields)
+    assert tokens.status_code == 200 and "ID token valid: every check passed" in text(tokens)
+
+
 def test_a_tampered_state_stops_the_flow(playground, server):
     authorize = playground.post(FORM, data=code_form(server, PG_ID, PG_SECRET))
     answer = at_the_server(authorization_url(authorize), None, USER, PASSWORD)

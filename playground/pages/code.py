@@ -12,7 +12,7 @@ from flask import current_app, request, url_for
 
 from .. import authorization, client, idtoken, pending, results, tokens
 from ..exchange import MASK
-from ..forms import FlowForm
+from ..forms import SECONDS, FlowForm
 from ..security import CONTENT_SECURITY_POLICY
 from .common import (
     add_to_transcript,
@@ -481,7 +481,7 @@ def id_token_view(form: FlowForm, token: str, refreshed: bool = False, code: str
         issuer=form.value("issuer") or None,
         client_secret=form.client_secret.data or None,
         nonce=None if refreshed else (form.value("nonce") or None),
-        max_age=int(max_age) if max_age.isdigit() and not refreshed else None,
+        max_age=int(max_age) if SECONDS.fullmatch(max_age) and not refreshed else None,
         access_token=form.value("access_token") or None,
         code=code or None,
         allowed_algs=algs,
