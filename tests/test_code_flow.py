@@ -109,6 +109,40 @@ def test_a_carried_max_age_that_is_no_number_is_not_a_500(playground, server):
     assert tokens.status_code == 200 and "ID token valid: every check passed" in text(tokens)
 
 
+def pending_cookies(test_client) -> dict[str, str]:
+    """The pending authorizations' cookies the test client's jar would send to /playground2/."""
+    return {c.key: c.value for c in test_client._cookies.values() if c.key.startswith("playground_flow_")}
+
+
+def test_many_authorizations_keep_the_cookie_header_small(playground, server):
+    """A Cookie header over the server's limit (gunicorn: 8190 bytes a header field) would lock
+    the user out of every page for 10 minutes: the pending cookies stay small, the oldest go."""
+    long = {
+        "scope": SCOPE + " " + " ".join(f"scope-number-{i:03}" for i in range(30)),
+        "extra_params": "&".join(f"parameter{i}=value-{i:04}" for i in range(25)),
+    }
+    for _ in range(6):
+        assert playground.post(FORM, data=code_form(server, PG_ID, PG_SECRET, **long)).status_code == 200
+        cookies = pending_cookies(playground)
+        assert all(len(value) <= 1536 for value in cookies.values())
+        assert len(cookies) <= 4
+        header = "; ".join(f"{c.key}={c.value}" for c in playground._cookies.values())
+        assert len(header) < 6000, len(header)
+    assert playground.get(FORM).status_code == 200
+    # The newest one still finishes its flow, its transcript rebuilt from what the cookie carries.
+    authorize = playground.post(FORM, data=code_form(server, PG_ID, PG_SECRET))
+    callback = deliver(playground, at_the_server(authorization_url(authorize), None, USER, PASSWORD))
+    transcript = page_form(callback, "get_access_token")["transcript"]
+    assert "## Authorization request (RFC 6749 §4.1.1)" in transcript
+    assert "## Authorization response at the callback" in transcript
+
+
+def test_the_pending_cookie_is_secure_over_https(playground, server):
+    response = playground.post(FORM, data=code_form(server, PG_ID, PG_SECRET), base_url="https://localhost")
+    (cookie,) = [h for h in response.headers.getlist("Set-Cookie") if h.startswith("playground_flow_")]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
 def test_a_tampered_state_stops_the_flow(playground, server):
     authorize = playground.post(FORM, data=code_form(server, PG_ID, PG_SECRET))
     answer = at_the_server(authorization_url(authorize), None, USER, PASSWORD)

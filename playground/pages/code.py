@@ -42,8 +42,19 @@ FLOW_RESULTS = (
     "sent_max_age",
 )
 #: Form fields that do not travel in the pending authorization's cookie: the transcripts (too
-#: large, and rebuilt from the authorization request on), an earlier flow's results.
-NOT_CARRIED = frozenset({"csrf_token", "transcript", "transcript_revealed", "reveal", *FLOW_RESULTS})
+#: large; rebuilt from the authorization request on), an earlier flow's results, and Token
+#: Exchange's pasted tokens (up to forms.TOKEN each; the code flow never reads them).
+NOT_CARRIED = frozenset(
+    {
+        "csrf_token",
+        "transcript",
+        "transcript_revealed",
+        "reveal",
+        "subject_token",
+        "actor_token",
+        *FLOW_RESULTS,
+    }
+)
 
 
 def secret_key() -> str:
@@ -57,7 +68,7 @@ def cookie_options() -> dict:
         "path": pending.COOKIE_PATH,
         "httponly": True,
         "samesite": "Lax",
-        "secure": current_app.config["SESSION_COOKIE_SECURE"],
+        "secure": current_app.config["SESSION_COOKIE_SECURE"] or request.is_secure,
     }
 
 
@@ -72,6 +83,48 @@ def authorize(form: FlowForm):
     scope_defaulted = not form.value("scope")
     if scope_defaulted:  # said on the next page: the demo server, like many, wants a scope here
         form.scope.data = current_app.config["CODE_SCOPE"]
+    sent = authorization_request(form)
+    carried = {
+        f.name: f.data
+        for f in form
+        if f.name not in NOT_CARRIED and f.type != "SubmitField" and (f.data not in ("", None) or f.default)
+    }
+    data = {
+        "kind": "authorization",
+        "created": time.time(),
+        "state": sent.state,
+        "nonce": sent.nonce,
+        "verifier": sent.verifier,
+        "method": sent.method,
+        "form": carried,
+    }
+    try:
+        name, value = pending.seal(secret_key(), data)
+    except pending.TooLarge as exc:
+        form.extra_params.errors = [
+            f"The set-up is too large to carry through the authorization server in a cookie ({exc}): "
+            "shorten the scope, the extra parameters or the endpoints."
+        ]
+        return page("oauth2.html", form, 400)
+    add_to_transcript(form, *authorization_note(sent, data["created"]))
+    response = current_app.make_response(
+        page(
+            "authorize.html",
+            form,
+            sent=sent,
+            notes=authorization.PARAMETER_NOTES,
+            scope_defaulted=scope_defaulted,
+        )
+    )
+    set_pending(response, name, value)
+    return response
+
+
+def authorization_request(
+    form: FlowForm, state: str = "", nonce: str = "", verifier: str = ""
+) -> authorization.AuthorizationRequest:
+    """The authorization request the form asks for: with a fresh state, nonce and verifier, or,
+    at the callback, the ones sent (the same form then gives the same request back)."""
     extra, _problem = authorization.parse_extra(form.extra_params.data or "")
     mode = form.response_mode.data
     implicit = form.grant_type.data == "implicit"
@@ -79,7 +132,7 @@ def authorize(form: FlowForm):
         # Tokens never go in the query (OAuth 2.0 Multiple Response Types §5): not sent, the fragment
         # is this response type's default (§2.1); the authorization request page says so.
         mode = "fragment"
-    sent = authorization.build_request(
+    return authorization.build_request(
         form.value("authorization_endpoint"),
         form.value("client_id"),
         form.value("callback_url"),
@@ -94,62 +147,31 @@ def authorize(form: FlowForm):
         acr_values=form.value("acr_values"),
         extra=extra,
         response_type=form.implicit_response_type.data if implicit else "code",
+        state=state,
+        nonce=nonce,
+        verifier=verifier,
     )
-    note, note_revealed = authorization_note(sent)
-    add_to_transcript(form, note, note_revealed)
-    carried = {f.name: f.data for f in form if f.name not in NOT_CARRIED and f.type != "SubmitField"}
-    data = {
-        "kind": "authorization",
-        "created": time.time(),
-        "state": sent.state,
-        "nonce": sent.nonce,
-        "verifier": sent.verifier,
-        "method": sent.method,
-        "url": sent.url,
-        "form": carried,
-    }
-    # The transcript so far goes along if it fits; else the authorization request's own part.
-    left_out = "… (the steps before the authorization request are left out: too large to carry)\n\n"
-    attempts = [
-        (form.transcript.data or "", form.transcript_revealed.data or ""),
-        (left_out + note + "\n", left_out + note_revealed + "\n"),
-    ]
-    for masked_transcript, revealed_transcript in attempts:
-        data["form"] = {
-            **carried,
-            "transcript": masked_transcript,
-            "transcript_revealed": revealed_transcript,
-        }
-        try:
-            name, value = pending.seal(secret_key(), data)
-            break
-        except pending.TooLarge as exc:
-            too_large = exc
-    else:
-        exc = too_large
-        form.extra_params.errors = [
-            f"The set-up is too large to carry through the authorization server in a cookie ({exc}): "
-            "shorten the extra parameters or the endpoints."
-        ]
-        return page("oauth2.html", form, 400)
-    response = current_app.make_response(
-        page(
-            "authorize.html",
-            form,
-            sent=sent,
-            notes=authorization.PARAMETER_NOTES,
-            scope_defaulted=scope_defaulted,
-        )
-    )
-    for old in pending.stale(secret_key(), request.cookies):
+
+
+def set_pending(response, name: str, value: str) -> None:
+    """Set a pending cookie, first dropping the expired and the oldest ones so that all of them
+    stay inside pending.MAX_TOTAL: a Cookie header too large for the server locks the user out."""
+    for old in pending.stale(secret_key(), request.cookies, adding=len(name) + len(value)):
         response.delete_cookie(old, path=pending.COOKIE_PATH)
     response.set_cookie(name, value, **cookie_options())
-    return response
 
 
-def authorization_note(sent: authorization.AuthorizationRequest) -> tuple[str, str]:
+#: The transcript at the callback starts with the authorization request: the steps before it do
+#: not travel through the authorization server (they would not fit in a cookie).
+LEFT_OUT = (
+    "… (the steps before the authorization request are in the transcript of the page that sent it: "
+    "they do not travel through the authorization server)\n\n"
+)
+
+
+def authorization_note(sent: authorization.AuthorizationRequest, when: float) -> tuple[str, str]:
     """The authorization request for the transcript (masked, revealed): a URL to open, and its parameters."""
-    stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(when))
     rows = "\n".join(f"| `{name}` | `{value}` |" for name, value in sent.parameters)
     text = (
         f"## Authorization request (RFC 6749 §4.1.1) ({stamp})\n\n"
@@ -189,6 +211,12 @@ def callback():
     flow = match or flows[-1]
     form = new_form(data=flow.data["form"])
     form.validate()
+    # The request as sent, for the transcript: the carried form and values give it back.
+    sent = authorization_request(
+        form, flow.state, str(flow.data.get("nonce", "")), str(flow.data.get("verifier", ""))
+    )
+    note, note_revealed = authorization_note(sent, float(flow.data.get("created", 0)))
+    add_to_transcript(form, LEFT_OUT + note, LEFT_OUT + note_revealed)
     if match is not None:
         result = authorization.check_callback(
             params, flow.state, form.value("issuer"), iss_supported=form.iss_supported.data == "true"
@@ -223,7 +251,7 @@ def callback():
             result=result,
             error=error,
             shown=masked_params(params),
-            sent_url=flow.data.get("url", ""),
+            sent_url=sent.url,
             mode="GET (query)" if request.method == "GET" else "POST",
         )
     )
@@ -547,7 +575,7 @@ def logout():
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
         "form-action 'self'", f"form-action 'self' {parts.scheme}://{parts.netloc}"
     )
-    response.set_cookie(name, value, **cookie_options())
+    set_pending(response, name, value)
     return response
 
 
