@@ -179,7 +179,11 @@ def test_the_public_client_with_pkce_plain(playground, server):
     _authorize, _answer, callback = run_to_callback(
         playground, server, client_id=PUBLIC_ID, secret="", pkce_method="plain"
     )
-    tokens = playground.post("/playground2/token", data=page_form(callback, "get_access_token"))
+    fields = page_form(callback, "get_access_token")
+    verifier = fields["code_verifier"]
+    # plain: the code_challenge is the verifier (RFC 7636 §4.2), so it is masked like it.
+    assert verifier not in fields["transcript"] and verifier in fields["transcript_revealed"]
+    tokens = playground.post("/playground2/token", data=fields)
     assert "ID token valid: every check passed" in text(tokens)
 
 

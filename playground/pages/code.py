@@ -178,9 +178,11 @@ def authorization_note(sent: authorization.AuthorizationRequest, when: float) ->
         "The browser is sent to this URL (open it in a browser to repeat the step):\n\n"
         f"```\n{sent.url}\n```\n\n| Parameter | Value |\n|---|---|\n{rows}\n"
     )
-    if sent.verifier:
-        text += f"\nThe PKCE code_verifier, kept by the playground until the code exchange: `{MASK}`\n"
-    return text, text.replace(f"`{MASK}`", f"`{sent.verifier}`")
+    if not sent.verifier:
+        return text, text
+    text += f"\nThe PKCE code_verifier, kept by the playground until the code exchange: `{sent.verifier}`\n"
+    # With plain, the code_challenge is the verifier itself (RFC 7636 §4.2): masked wherever it is.
+    return text.replace(sent.verifier, MASK), text
 
 
 @csrf.exempt  # the answer of another site: `state` is its CSRF check (RFC 6749 §10.12)
