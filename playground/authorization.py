@@ -214,7 +214,8 @@ class CallbackResult:
 
     @property
     def code(self) -> str | None:
-        return self.params.get("code") or None
+        """The code, unless the answer is also an error: then it is not one to redeem (RFC 6749 §4.1.2.1)."""
+        return None if self.error else (self.params.get("code") or None)
 
     @property
     def trusted(self) -> bool:

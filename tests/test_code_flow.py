@@ -71,9 +71,9 @@ def test_code_flow_with_pkce_and_openid_connect_end_to_end(playground, server):
     body = text(callback)
     assert callback.status_code == 200, body[:3000]
     assert "✓ state" in body and "✓ iss" in body
-    assert answer.params["code"] not in body.replace(
-        answer.params["code"], "", 0
-    )  # only in the form's fields
+    # The code is masked on the page: in no visible text, only in the form's fields.
+    assert answer.params["code"] in callback.get_data(as_text=True)
+    assert answer.params["code"] not in body
     tokens = playground.post("/playground2/token", data=page_form(callback, "get_access_token"))
     body = text(tokens)
     assert tokens.status_code == 200, body[:3000]
@@ -141,6 +141,14 @@ def test_the_pending_cookie_is_secure_over_https(playground, server):
     response = playground.post(FORM, data=code_form(server, PG_ID, PG_SECRET), base_url="https://localhost")
     (cookie,) = [h for h in response.headers.getlist("Set-Cookie") if h.startswith("playground_flow_")]
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_a_callback_with_both_a_code_and_an_error_shows_the_error(playground, server):
+    authorize = playground.post(FORM, data=code_form(server, PG_ID, PG_SECRET))
+    answer = at_the_server(authorization_url(authorize), None, USER, PASSWORD)
+    answer.params["error"] = "access_denied"
+    body = text(deliver(playground, answer))
+    assert "access_denied" in body and "Get Access Token" not in body
 
 
 def test_a_tampered_state_stops_the_flow(playground, server):
