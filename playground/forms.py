@@ -324,6 +324,14 @@ class FlowForm(FlaskForm):
         ok = self.require("client_id") and ok
         ok = self.require_url("authorization_endpoint") and ok
         ok = self.require_url("callback_url") and ok
+        needs_secret = self.client_auth.data in SECRET_METHODS and not (self.client_secret.data or "").strip()
+        if self.grant_type.data == "authorization_code" and needs_secret:
+            # Else the code would come back and only Get Access Token would fail (RFC 6749 §4.1.3).
+            self.client_secret.errors = [
+                f"{self.client_auth.data} sends the client secret with the code: enter it, or choose "
+                "Client Authentication None for a public client."
+            ]
+            ok = False
         max_age = self.value("max_age")
         if max_age and not SECONDS.fullmatch(max_age):
             self.max_age.errors = [

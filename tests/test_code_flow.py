@@ -151,6 +151,23 @@ def test_a_callback_with_both_a_code_and_an_error_shows_the_error(playground, se
     assert "access_denied" in body and "Get Access Token" not in body
 
 
+def test_userinfo_sub_against_an_id_token_that_failed_is_not_a_pass(playground, server):
+    _authorize, _answer, callback = run_to_callback(playground, server)
+    tokens = playground.post("/playground2/token", data=page_form(callback, "get_access_token"))
+    fields = page_form(tokens, "get_userinfo")
+    head, _sig = fields["id_token"].rsplit(".", 1)
+    fields["id_token"] = head + "." + "A" * 342  # the same claims, a signature that is not the server's
+    body = text(playground.post("/playground2/userinfo", data=fields))
+    assert "✓ UserInfo subject" not in body and "compared with an ID token that failed" in body
+
+
+def test_authorize_needs_the_secret_its_client_authentication_sends(playground, server):
+    response = playground.post(
+        FORM, data={**code_form(server, PG_ID, ""), "client_auth": "client_secret_basic"}
+    )
+    assert response.status_code == 400 and "client_secret_basic sends the client secret" in text(response)
+
+
 def test_a_tampered_state_stops_the_flow(playground, server):
     authorize = playground.post(FORM, data=code_form(server, PG_ID, PG_SECRET))
     answer = at_the_server(authorization_url(authorize), None, USER, PASSWORD)

@@ -545,6 +545,14 @@ def get_userinfo():
     if outcome.data is not None:
         if form.value("id_token"):
             sub_check = idtoken.userinfo_check(outcome.data, tokens.inspect(form.value("id_token")).claims)
+            failed = id_token_view(form, form.value("id_token"))[0].verdict.failed if sub_check.ok else []
+            if failed:  # the same sub as an untrusted token proves nothing (OIDC Core §5.3.2)
+                sub_check = tokens.Check(
+                    "UserInfo subject",
+                    None,
+                    f"{sub_check.detail} But it was compared with an ID token that failed its checks "
+                    f"({', '.join(failed)}): not checked.",
+                )
         else:
             sub_check = tokens.Check(
                 "UserInfo subject", None, "No ID token to compare its sub with (§5.3.2)."
