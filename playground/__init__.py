@@ -95,6 +95,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=False,  # set true when served over HTTPS
         WTF_CSRF_TIME_LIMIT=8 * 3600,  # a form stays usable for a working day
+        # Proxies in front that set X-Forwarded-For/-Proto/-Host/-Port (0: trust none of them).
+        TRUSTED_PROXIES=0,
     )
     # Every PLAYGROUND_* value is taken as the string it is (Flask would parse JSON:
     # a secret "12345" would become a number, '"abc"' would lose its quotes).
@@ -105,6 +107,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config[name] = as_bool(name, app.config[name])
     for name, kind in NUMBER_SETTINGS.items():
         app.config[name] = as_number(name, app.config[name], kind)
+    try:
+        app.config["TRUSTED_PROXIES"] = int(str(app.config["TRUSTED_PROXIES"]).strip() or 0)
+    except ValueError:
+        app.config["TRUSTED_PROXIES"] = -1
+    if not 0 <= app.config["TRUSTED_PROXIES"] <= 10:
+        raise ConfigError("PLAYGROUND_TRUSTED_PROXIES must be a number of proxies from 0 to 10.")
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = secrets.token_hex(32)
     from . import pages, security

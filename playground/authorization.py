@@ -166,20 +166,24 @@ def build_request(
     acr_values: str = "",
     extra: list[tuple[str, str]] | None = None,
     response_type: str = "code",
+    state: str = "",
+    nonce: str = "",
+    verifier: str = "",
 ) -> AuthorizationRequest:
     """The authorization request of RFC 6749 §4.1.1 with a fresh state, nonce (when the scope
-    asks for OpenID Connect) and PKCE pair."""
-    state = random_value()
+    asks for OpenID Connect) and PKCE pair; or with those given (the request as it was sent)."""
+    state = state or random_value()
     parameters = [("response_type", response_type), ("client_id", client_id), ("redirect_uri", redirect_uri)]
     if scope:
         parameters.append(("scope", scope))
     parameters.append(("state", state))
-    nonce = random_value() if "openid" in scope.split() else ""
+    nonce = (nonce or random_value()) if "openid" in scope.split() else ""
     if nonce:
         parameters.append(("nonce", nonce))  # OIDC Core §3.1.2.1; §15.5.2 for the code flow
-    verifier = method = ""
+    method = ""
+    verifier = verifier if use_pkce else ""
     if use_pkce:
-        verifier, method = code_verifier(), pkce_method
+        verifier, method = verifier or code_verifier(), pkce_method
         parameters += [
             ("code_challenge", code_challenge(verifier, method)),
             ("code_challenge_method", method),
@@ -210,7 +214,8 @@ class CallbackResult:
 
     @property
     def code(self) -> str | None:
-        return self.params.get("code") or None
+        """The code, unless the answer is also an error: then it is not one to redeem (RFC 6749 §4.1.2.1)."""
+        return None if self.error else (self.params.get("code") or None)
 
     @property
     def trusted(self) -> bool:

@@ -75,6 +75,8 @@ TOKEN = 65536
 TRANSCRIPT = 120_000
 #: RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
 B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+#: max_age (OpenID Connect Core §3.1.2.1): ASCII digits; str.isdigit() also takes "²", which int() refuses.
+SECONDS = re.compile(r"[0-9]{1,10}")
 #: The fields each step reads; an error elsewhere does not hold a step up.
 TOKEN_STEP = (
     "grant_type",
@@ -374,9 +376,19 @@ class FlowForm(FlaskForm):
         ok = self.require("client_id") and ok
         ok = self.require_url("authorization_endpoint") and ok
         ok = self.require_url("callback_url") and ok
+        needs_secret = self.client_auth.data in SECRET_METHODS and not (self.client_secret.data or "").strip()
+        if self.grant_type.data == "authorization_code" and needs_secret:
+            # Else the code would come back and only Get Access Token would fail (RFC 6749 §4.1.3).
+            self.client_secret.errors = [
+                f"{self.client_auth.data} sends the client secret with the code: enter it, or choose "
+                "Client Authentication None for a public client."
+            ]
+            ok = False
         max_age = self.value("max_age")
-        if max_age and not (max_age.isdigit() and len(max_age) <= 10):
-            self.max_age.errors = ["A number of seconds (0 or more): OpenID Connect Core §3.1.2.1."]
+        if max_age and not SECONDS.fullmatch(max_age):
+            self.max_age.errors = [
+                "A number of seconds (0 or more) in the digits 0-9: OpenID Connect Core §3.1.2.1."
+            ]
             ok = False
         if self.grant_type.data == "implicit" and "id_token" in self.implicit_response_type.data.split():
             if "openid" not in self.value("scope").split():

@@ -269,7 +269,7 @@ def _parse_host_pattern(entry: str) -> str:
             raise bad("the host is empty")
         if not _HOST_PATTERN.fullmatch(host):
             raise bad("a host has only letters, digits, '-', '.' and the wildcard '*'")
-    if port is not None and port != "*" and not (port.isdigit() and 0 < int(port) < 65536):
+    if port is not None and port != "*" and not (re.fullmatch("[0-9]{1,5}", port) and 0 < int(port) < 65536):
         raise bad("the port must be a number from 1 to 65535, or *")
     return host + (f":{port}" if port is not None else "")
 

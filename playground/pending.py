@@ -1,12 +1,15 @@
 """The authorization in progress, carried through the browser's trip to the authorization server.
 
 The playground keeps no server-side state, so what the callback needs (the state, nonce and
-PKCE verifier sent, and the form's set-up, client secret included) travels in a cookie of its
-own, one per authorization in progress: authenticated-encrypted (Fernet: AES-128-CBC and
-HMAC-SHA256) with a key derived from SECRET_KEY, so any instance with the same key can finish a
-flow another began; HttpOnly, SameSite=Lax, Path=/playground2/, valid 10 minutes, and deleted
-when the callback has used it. The callback finds its own flow by the `state` it brings back,
-so two flows in two tabs do not mix up. No Flask here.
+PKCE verifier sent, the authorization request's parameters, and the form's set-up, client
+secret included; never the transcript, which is rebuilt from the parameters) travels in a
+cookie of its own, one per authorization in progress: compressed, then authenticated-encrypted
+(Fernet: AES-128-CBC and HMAC-SHA256) with a key derived from SECRET_KEY, so any instance with
+the same key can finish a flow another began; HttpOnly, SameSite=Lax, Path=/playground2/, Secure
+over HTTPS, valid 10 minutes, and deleted when the callback has used it. Each is at most
+MAX_VALUE bytes and all together MAX_TOTAL (the oldest go first), so the Cookie header stays
+small. The callback finds its own flow by the `state` it brings back, so two flows in two tabs
+do not mix up. No Flask here.
 """
 
 from __future__ import annotations
@@ -26,10 +29,14 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 COOKIE_PREFIX = "playground_flow_"
 COOKIE_PATH = "/playground2/"
 LIFETIME = 600  # seconds: time enough to log in and consent
-#: Oldest flows are dropped beyond this many at once (each cookie is up to ~4 kB).
+#: Oldest flows are dropped beyond this many at once.
 MAX_FLOWS = 4
-#: Browsers keep cookies up to 4096 bytes, name and attributes included.
-MAX_VALUE = 3800
+#: One cookie's value, at most. The request's whole Cookie header must stay well inside what
+#: servers take in one header field (gunicorn's limit_request_field_size: 8190 bytes; nginx's
+#: large_client_header_buffers: 8 kB), or every page of /playground2/ fails until they expire.
+MAX_VALUE = 1536
+#: All of our cookies together (names and values), at most: the oldest are dropped to stay inside it.
+MAX_TOTAL = 4096
 
 
 class TooLarge(ValueError):
@@ -86,9 +93,15 @@ def in_progress(secret_key: str | bytes, cookies: dict[str, str]) -> list[Pendin
     return sorted(found, key=lambda p: p.data.get("created", 0))
 
 
-def stale(secret_key: str | bytes, cookies: dict[str, str], keep: int = MAX_FLOWS - 1) -> list[str]:
-    """Names of our cookies to drop before a new one is set: unreadable or expired ones, and all
-    but the newest `keep` of the others."""
+def stale(secret_key: str | bytes, cookies: dict[str, str], adding: int = 0) -> list[str]:
+    """Names of our cookies to drop before a new one of `adding` bytes (name and value) is set:
+    unreadable or expired ones, then the oldest of the others until at most MAX_FLOWS remain
+    and all of them fit in MAX_TOTAL bytes."""
     readable = [p.name for p in in_progress(secret_key, cookies)]
-    unreadable = [n for n in cookies if n.startswith(COOKIE_PREFIX) and n not in readable]
-    return unreadable + readable[: max(0, len(readable) - keep)]
+    dropped = [n for n in cookies if n.startswith(COOKIE_PREFIX) and n not in readable]
+    total = adding + sum(len(n) + len(cookies[n]) for n in readable)
+    while readable and (len(readable) + (adding > 0) > MAX_FLOWS or total > MAX_TOTAL):
+        oldest = readable.pop(0)
+        total -= len(oldest) + len(cookies[oldest])
+        dropped.append(oldest)
+    return dropped

@@ -6,6 +6,7 @@ import io
 
 from flask import Flask, render_template, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 #: No inline scripts or styles, nothing from elsewhere: the page works offline.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -98,6 +99,13 @@ class BoundedBody:
 def init_app(app: Flask) -> None:
     """Register the headers, the error pages and the bound on chunked bodies."""
     app.wsgi_app = BoundedBody(app.wsgi_app, app)  # type: ignore[method-assign]
+    proxies = app.config["TRUSTED_PROXIES"]
+    if proxies:
+        # Behind TLS termination the callback URL and post_logout_redirect_uri are the https ones the
+        # browser sees; only headers set by the trusted proxies count (RFC 7239 §8.3 on spoofing).
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies
+        )
     app.after_request(security_headers)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(Exception, unexpected_error)

@@ -55,6 +55,10 @@ class Server:
     device_authorization_endpoint: str = ""  # RFC 8628 §4
     client_auth: str = "client_secret_basic"
     ca_bundle: str = ""
+    #: What Discover reads from the metadata: "true" when it sends RFC 9207's iss, and the ID
+    #: token algorithms; filled (empty when unknown) so no other server's value lingers.
+    iss_supported: str = ""
+    id_token_algs: str = ""
 
     def fills(self) -> dict[str, str]:
         """Form field -> value for every field a server has; empty for those it leaves out,
@@ -89,6 +93,8 @@ def builtin(config: dict[str, Any]) -> list[Server]:
             introspection_endpoint=config.get("INTROSPECTION_ENDPOINT") or f"{demo_base}/oauth2/introspect",
             revocation_endpoint=config.get("REVOCATION_ENDPOINT") or f"{demo_base}/oauth2/revoke",
             jwks_uri=f"{demo_base}/oauth2/jwks",
+            iss_supported="true",  # its metadata says so (RFC 9207 §3)
+            id_token_algs="RS256 ES256 EdDSA",
         ),
         Server(
             name="WSO2 Identity Server (localhost:9443)",

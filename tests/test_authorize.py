@@ -95,6 +95,8 @@ def test_a_bad_client_or_redirect_uri_is_shown_here_and_never_redirected(oidc_au
         ({"response_mode": "jwt"}, "invalid_request"),
         ({"prompt": "none login"}, "invalid_request"),
         ({"max_age": "-1"}, "invalid_request"),
+        ({"max_age": "²"}, "invalid_request"),  # str.isdigit() takes it, int() does not: was a 500
+        ({"max_age": "١٢"}, "invalid_request"),  # Arabic-Indic digits: not the ASCII ones §3.1.2.1 means
         ({"code_challenge": "short"}, "invalid_request"),
         ({"code_challenge": "a" * 43, "code_challenge_method": "S512"}, "invalid_request"),
         ({"request": "eyJ..."}, "request_not_supported"),

@@ -71,9 +71,9 @@ def test_code_flow_with_pkce_and_openid_connect_end_to_end(playground, server):
     body = text(callback)
     assert callback.status_code == 200, body[:3000]
     assert "✓ state" in body and "✓ iss" in body
-    assert answer.params["code"] not in body.replace(
-        answer.params["code"], "", 0
-    )  # only in the form's fields
+    # The code is masked on the page: in no visible text, only in the form's fields.
+    assert answer.params["code"] in callback.get_data(as_text=True)
+    assert answer.params["code"] not in body
     tokens = playground.post("/playground2/token", data=page_form(callback, "get_access_token"))
     body = text(tokens)
     assert tokens.status_code == 200, body[:3000]
@@ -94,6 +94,78 @@ def test_code_flow_with_pkce_and_openid_connect_end_to_end(playground, server):
     assert "Revoked" in text(revoked)
     again = playground.post("/playground2/refresh", data=page_form(refreshed, "refresh"))
     assert "invalid_grant" in text(again)
+
+
+@pytest.mark.parametrize("max_age", ["²", "١٢", "12a", "12345678901"])
+def test_max_age_is_ascii_digits_or_a_field_error(playground, server, max_age):
+    response = playground.post(FORM, data=code_form(server, PG_ID, PG_SECRET, max_age=max_age))
+    assert response.status_code == 400 and "in the digits 0-9" in text(response)
+
+
+def test_a_carried_max_age_that_is_no_number_is_not_a_500(playground, server):
+    _authorize, _answer, callback = run_to_callback(playground, server)
+    fields = {**page_form(callback, "get_access_token"), "sent_max_age": "²"}  # an altered hidden field
+    tokens = playground.post("/playground2/token", data=fields)
+    assert tokens.status_code == 200 and "ID token valid: every check passed" in text(tokens)
+
+
+def pending_cookies(test_client) -> dict[str, str]:
+    """The pending authorizations' cookies the test client's jar would send to /playground2/."""
+    return {c.key: c.value for c in test_client._cookies.values() if c.key.startswith("playground_flow_")}
+
+
+def test_many_authorizations_keep_the_cookie_header_small(playground, server):
+    """A Cookie header over the server's limit (gunicorn: 8190 bytes a header field) would lock
+    the user out of every page for 10 minutes: the pending cookies stay small, the oldest go."""
+    long = {
+        "scope": SCOPE + " " + " ".join(f"scope-number-{i:03}" for i in range(30)),
+        "extra_params": "&".join(f"parameter{i}=value-{i:04}" for i in range(25)),
+    }
+    for _ in range(6):
+        assert playground.post(FORM, data=code_form(server, PG_ID, PG_SECRET, **long)).status_code == 200
+        cookies = pending_cookies(playground)
+        assert all(len(value) <= 1536 for value in cookies.values())
+        assert len(cookies) <= 4
+        header = "; ".join(f"{c.key}={c.value}" for c in playground._cookies.values())
+        assert len(header) < 6000, len(header)
+    assert playground.get(FORM).status_code == 200
+    # The newest one still finishes its flow, its transcript rebuilt from what the cookie carries.
+    authorize = playground.post(FORM, data=code_form(server, PG_ID, PG_SECRET))
+    callback = deliver(playground, at_the_server(authorization_url(authorize), None, USER, PASSWORD))
+    transcript = page_form(callback, "get_access_token")["transcript"]
+    assert "## Authorization request (RFC 6749 §4.1.1)" in transcript
+    assert "## Authorization response at the callback" in transcript
+
+
+def test_the_pending_cookie_is_secure_over_https(playground, server):
+    response = playground.post(FORM, data=code_form(server, PG_ID, PG_SECRET), base_url="https://localhost")
+    (cookie,) = [h for h in response.headers.getlist("Set-Cookie") if h.startswith("playground_flow_")]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_a_callback_with_both_a_code_and_an_error_shows_the_error(playground, server):
+    authorize = playground.post(FORM, data=code_form(server, PG_ID, PG_SECRET))
+    answer = at_the_server(authorization_url(authorize), None, USER, PASSWORD)
+    answer.params["error"] = "access_denied"
+    body = text(deliver(playground, answer))
+    assert "access_denied" in body and "Get Access Token" not in body
+
+
+def test_userinfo_sub_against_an_id_token_that_failed_is_not_a_pass(playground, server):
+    _authorize, _answer, callback = run_to_callback(playground, server)
+    tokens = playground.post("/playground2/token", data=page_form(callback, "get_access_token"))
+    fields = page_form(tokens, "get_userinfo")
+    head, _sig = fields["id_token"].rsplit(".", 1)
+    fields["id_token"] = head + "." + "A" * 342  # the same claims, a signature that is not the server's
+    body = text(playground.post("/playground2/userinfo", data=fields))
+    assert "✓ UserInfo subject" not in body and "compared with an ID token that failed" in body
+
+
+def test_authorize_needs_the_secret_its_client_authentication_sends(playground, server):
+    response = playground.post(
+        FORM, data={**code_form(server, PG_ID, ""), "client_auth": "client_secret_basic"}
+    )
+    assert response.status_code == 400 and "client_secret_basic sends the client secret" in text(response)
 
 
 def test_a_tampered_state_stops_the_flow(playground, server):
@@ -132,7 +204,11 @@ def test_the_public_client_with_pkce_plain(playground, server):
     _authorize, _answer, callback = run_to_callback(
         playground, server, client_id=PUBLIC_ID, secret="", pkce_method="plain"
     )
-    tokens = playground.post("/playground2/token", data=page_form(callback, "get_access_token"))
+    fields = page_form(callback, "get_access_token")
+    verifier = fields["code_verifier"]
+    # plain: the code_challenge is the verifier (RFC 7636 §4.2), so it is masked like it.
+    assert verifier not in fields["transcript"] and verifier in fields["transcript_revealed"]
+    tokens = playground.post("/playground2/token", data=fields)
     assert "ID token valid: every check passed" in text(tokens)
 
 

@@ -375,13 +375,13 @@ def test_missing_jwks_or_issuer_is_not_checked_and_never_valid(bad_op_server, fl
     only_issuer = idtoken.validate(tokens["id_token"], expected, get_json(meta["jwks_uri"]))
     assert only_issuer.verdict.summary == "ID token not verified: Issuer not checked"
 
-    # HS256 without the client secret: not checked either.
+    # HS256 for a client without a secret (public): a failure, never "not checked" (OIDC Core §10.1).
     bad_op_server.set(alg="HS256")
     expected, tokens, meta = flow()
     expected.client_secret = None
-    assert idtoken.validate(tokens["id_token"], expected, get_json(meta["jwks_uri"])).verdict.summary == (
-        "ID token not verified: Signature not checked"
-    )
+    hs256 = idtoken.validate(tokens["id_token"], expected, get_json(meta["jwks_uri"]))
+    assert hs256.verdict.summary == "ID token not valid: Signature"
+    assert "this client has none" in check(hs256, "Signature").detail
 
 
 def test_a_failure_wins_over_a_check_not_made(bad_op_server, flow):

@@ -148,6 +148,7 @@ def test_parse_allowed_hosts(value, patterns):
         ("localhost:abc", "localhost:abc"),
         ("localhost:0", "localhost:0"),
         ("localhost:65536", "localhost:65536"),
+        ("localhost:4²3", "localhost:4²3"),  # str.isdigit() takes "²", int() does not
         (":443", ":443"),
         ("a.test,.", "."),
         ("a..b", "a..b"),

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, quote_plus
 
 import pytest
 
-from playground import create_app
+from playground import ConfigError, create_app
 from playground.exchange import MASK
 
 from .conftest import CLIENT_ID, CLIENT_SECRET, playground_config
@@ -593,3 +593,18 @@ def test_security_headers(test_client):
     scripts = re.findall(r"<script\b[^>]*>", response.get_data(as_text=True))
     assert scripts == ['<script src="/static/playground.js" defer></script>'[:-9]]  # one, from static/
     assert "style=" not in response.get_data(as_text=True)  # no inline style
+
+
+def test_behind_a_trusted_proxy_the_callback_url_is_the_https_one():
+    headers = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "playground.example"}
+    behind = create_app({"TESTING": True, "TRUSTED_PROXIES": "1"}).test_client()
+    assert 'value="https://playground.example/playground2/oauth2client"' in behind.get(
+        FORM, headers=headers
+    ).get_data(as_text=True)
+    # Not trusted by default: a client cannot make the playground believe another host.
+    direct = create_app({"TESTING": True}).test_client()
+    assert 'value="http://localhost/playground2/oauth2client"' in direct.get(FORM, headers=headers).get_data(
+        as_text=True
+    )
+    with pytest.raises(ConfigError, match="PLAYGROUND_TRUSTED_PROXIES"):
+        create_app({"TESTING": True, "TRUSTED_PROXIES": "many"})

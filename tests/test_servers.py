@@ -132,3 +132,24 @@ def test_a_servers_ca_bundle_is_trusted_for_that_server_only(tmp_path):
         other = text(client.post(FORM, data=token_form(url + "/t")))
     assert "Access token received" in chosen
     assert "certificate is not trusted" in other
+
+
+def test_a_server_fills_what_its_metadata_says_and_no_stale_value_lingers(tmp_path):
+    path = tmp_path / "servers.toml"
+    path.write_text('[[server]]\nname = "Bare"\ntoken_endpoint = "https://bare.example/token"\n')
+    client = playground_with(path)
+    stale = {"use_server": "Use server", "iss_supported": "true", "id_token_algs": "HS256"}
+    bare = client.post(FORM, data={**stale, "server": "Bare"})
+    assert value_of(bare, "iss_supported") == "" and value_of(bare, "id_token_algs") == ""
+    page = client.get(FORM).get_data(as_text=True)
+    assert 'data-iss-supported="true"' in page and 'data-iss-supported=""' in page  # the JS picker too
+    demo = client.post(FORM, data={**stale, "server": "Demo authorization server"})
+    assert (
+        value_of(demo, "iss_supported") == "true" and value_of(demo, "id_token_algs") == "RS256 ES256 EdDSA"
+    )
+
+
+def test_under_playground_demo_the_form_starts_with_the_demo_servers_metadata():
+    app = create_app({"TESTING": True, "DEMO_BASE": "https://localhost:9443"})
+    response = app.test_client().get(FORM)
+    assert value_of(response, "iss_supported") == "true"

@@ -14,6 +14,7 @@ redirect URI are known good, the error is shown on this server's own page
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from dataclasses import asdict, dataclass, field
@@ -45,6 +46,8 @@ RESPONSE_MODES = ("query", "fragment", "form_post")
 CODE_CHALLENGE_METHODS = ("S256", "plain")
 #: OpenID Connect Core §3.1.2.1 prompt values (select_account: the login page is where one picks).
 PROMPTS = ("none", "login", "consent", "select_account")
+#: OpenID Connect Core §3.1.2.1 max_age: seconds in ASCII digits (str.isdigit() also takes "²").
+MAX_AGE = re.compile(r"[0-9]{1,10}")
 #: RFC 6749 §3.1: "Request and response parameters MUST NOT be included more than once."
 SINGLE = (
     "response_type",
@@ -225,8 +228,11 @@ def read_request(params: MultiDict) -> tuple[AuthorizationRequest, Client]:
     request.prompt = prompt
     max_age = _one(params, "max_age")
     if max_age is not None:
-        if not max_age.isdigit() or len(max_age) > 10:
-            raise request.fail("invalid_request", "max_age is a number of seconds (0 or more).")
+        if not MAX_AGE.fullmatch(max_age):  # not str.isdigit(): "²" and "٣" are digits to it
+            raise request.fail(
+                "invalid_request",
+                "max_age is a number of seconds in the digits 0-9 (OpenID Connect Core section 3.1.2.1).",
+            )
         request.max_age = int(max_age)
     request.nonce = _one(params, "nonce")
     if request.nonce and len(request.nonce) > 512:

@@ -71,6 +71,15 @@ def signature(
             )
             result.check.detail = f"{missing}{how}: {result.check.detail}"
     check = result.check
+    if alg in tokens.SYMMETRIC and not client_secret:
+        # §10.1: an HS* ID token is MACed with the client secret; a client without one (public)
+        # cannot have been sent one by its server: algorithm confusion (RFC 8725 §2.1).
+        check = tokens.Check(
+            "Signature",
+            False,
+            f"{alg} is MACed with a shared secret, and this client has none (a public client): its server "
+            "cannot have made it (OIDC Core §10.1; algorithm confusion, RFC 8725 §2.1).",
+        )
     if alg == "none":
         check.detail += " §2: an ID token is signed unless the client registered none for the code flow."
     elif alg in tokens.SYMMETRIC and check.ok is True:

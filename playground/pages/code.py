@@ -12,7 +12,7 @@ from flask import current_app, request, url_for
 
 from .. import authorization, client, idtoken, pending, results, tokens
 from ..exchange import MASK
-from ..forms import DEVICE_FIELDS, FlowForm
+from ..forms import DEVICE_FIELDS, SECONDS, FlowForm
 from ..security import CONTENT_SECURITY_POLICY
 from .common import (
     add_to_transcript,
@@ -43,8 +43,19 @@ FLOW_RESULTS = (
     *DEVICE_FIELDS,
 )
 #: Form fields that do not travel in the pending authorization's cookie: the transcripts (too
-#: large, and rebuilt from the authorization request on), an earlier flow's results.
-NOT_CARRIED = frozenset({"csrf_token", "transcript", "transcript_revealed", "reveal", *FLOW_RESULTS})
+#: large; rebuilt from the authorization request on), an earlier flow's results, and Token
+#: Exchange's pasted tokens (up to forms.TOKEN each; the code flow never reads them).
+NOT_CARRIED = frozenset(
+    {
+        "csrf_token",
+        "transcript",
+        "transcript_revealed",
+        "reveal",
+        "subject_token",
+        "actor_token",
+        *FLOW_RESULTS,
+    }
+)
 
 
 def secret_key() -> str:
@@ -58,7 +69,7 @@ def cookie_options() -> dict:
         "path": pending.COOKIE_PATH,
         "httponly": True,
         "samesite": "Lax",
-        "secure": current_app.config["SESSION_COOKIE_SECURE"],
+        "secure": current_app.config["SESSION_COOKIE_SECURE"] or request.is_secure,
     }
 
 
@@ -73,6 +84,48 @@ def authorize(form: FlowForm):
     scope_defaulted = not form.value("scope")
     if scope_defaulted:  # said on the next page: the demo server, like many, wants a scope here
         form.scope.data = current_app.config["CODE_SCOPE"]
+    sent = authorization_request(form)
+    carried = {
+        f.name: f.data
+        for f in form
+        if f.name not in NOT_CARRIED and f.type != "SubmitField" and (f.data not in ("", None) or f.default)
+    }
+    data = {
+        "kind": "authorization",
+        "created": time.time(),
+        "state": sent.state,
+        "nonce": sent.nonce,
+        "verifier": sent.verifier,
+        "method": sent.method,
+        "form": carried,
+    }
+    try:
+        name, value = pending.seal(secret_key(), data)
+    except pending.TooLarge as exc:
+        form.extra_params.errors = [
+            f"The set-up is too large to carry through the authorization server in a cookie ({exc}): "
+            "shorten the scope, the extra parameters or the endpoints."
+        ]
+        return page("oauth2.html", form, 400)
+    add_to_transcript(form, *authorization_note(sent, data["created"]))
+    response = current_app.make_response(
+        page(
+            "authorize.html",
+            form,
+            sent=sent,
+            notes=authorization.PARAMETER_NOTES,
+            scope_defaulted=scope_defaulted,
+        )
+    )
+    set_pending(response, name, value)
+    return response
+
+
+def authorization_request(
+    form: FlowForm, state: str = "", nonce: str = "", verifier: str = ""
+) -> authorization.AuthorizationRequest:
+    """The authorization request the form asks for: with a fresh state, nonce and verifier, or,
+    at the callback, the ones sent (the same form then gives the same request back)."""
     extra, _problem = authorization.parse_extra(form.extra_params.data or "")
     mode = form.response_mode.data
     implicit = form.grant_type.data == "implicit"
@@ -80,7 +133,7 @@ def authorize(form: FlowForm):
         # Tokens never go in the query (OAuth 2.0 Multiple Response Types §5): not sent, the fragment
         # is this response type's default (§2.1); the authorization request page says so.
         mode = "fragment"
-    sent = authorization.build_request(
+    return authorization.build_request(
         form.value("authorization_endpoint"),
         form.value("client_id"),
         form.value("callback_url"),
@@ -95,71 +148,42 @@ def authorize(form: FlowForm):
         acr_values=form.value("acr_values"),
         extra=extra,
         response_type=form.implicit_response_type.data if implicit else "code",
+        state=state,
+        nonce=nonce,
+        verifier=verifier,
     )
-    note, note_revealed = authorization_note(sent)
-    add_to_transcript(form, note, note_revealed)
-    carried = {f.name: f.data for f in form if f.name not in NOT_CARRIED and f.type != "SubmitField"}
-    data = {
-        "kind": "authorization",
-        "created": time.time(),
-        "state": sent.state,
-        "nonce": sent.nonce,
-        "verifier": sent.verifier,
-        "method": sent.method,
-        "url": sent.url,
-        "form": carried,
-    }
-    # The transcript so far goes along if it fits; else the authorization request's own part.
-    left_out = "… (the steps before the authorization request are left out: too large to carry)\n\n"
-    attempts = [
-        (form.transcript.data or "", form.transcript_revealed.data or ""),
-        (left_out + note + "\n", left_out + note_revealed + "\n"),
-    ]
-    for masked_transcript, revealed_transcript in attempts:
-        data["form"] = {
-            **carried,
-            "transcript": masked_transcript,
-            "transcript_revealed": revealed_transcript,
-        }
-        try:
-            name, value = pending.seal(secret_key(), data)
-            break
-        except pending.TooLarge as exc:
-            too_large = exc
-    else:
-        exc = too_large
-        form.extra_params.errors = [
-            f"The set-up is too large to carry through the authorization server in a cookie ({exc}): "
-            "shorten the extra parameters or the endpoints."
-        ]
-        return page("oauth2.html", form, 400)
-    response = current_app.make_response(
-        page(
-            "authorize.html",
-            form,
-            sent=sent,
-            notes=authorization.PARAMETER_NOTES,
-            scope_defaulted=scope_defaulted,
-        )
-    )
-    for old in pending.stale(secret_key(), request.cookies):
+
+
+def set_pending(response, name: str, value: str) -> None:
+    """Set a pending cookie, first dropping the expired and the oldest ones so that all of them
+    stay inside pending.MAX_TOTAL: a Cookie header too large for the server locks the user out."""
+    for old in pending.stale(secret_key(), request.cookies, adding=len(name) + len(value)):
         response.delete_cookie(old, path=pending.COOKIE_PATH)
     response.set_cookie(name, value, **cookie_options())
-    return response
 
 
-def authorization_note(sent: authorization.AuthorizationRequest) -> tuple[str, str]:
+#: The transcript at the callback starts with the authorization request: the steps before it do
+#: not travel through the authorization server (they would not fit in a cookie).
+LEFT_OUT = (
+    "… (the steps before the authorization request are in the transcript of the page that sent it: "
+    "they do not travel through the authorization server)\n\n"
+)
+
+
+def authorization_note(sent: authorization.AuthorizationRequest, when: float) -> tuple[str, str]:
     """The authorization request for the transcript (masked, revealed): a URL to open, and its parameters."""
-    stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(when))
     rows = "\n".join(f"| `{name}` | `{value}` |" for name, value in sent.parameters)
     text = (
         f"## Authorization request (RFC 6749 §4.1.1) ({stamp})\n\n"
         "The browser is sent to this URL (open it in a browser to repeat the step):\n\n"
         f"```\n{sent.url}\n```\n\n| Parameter | Value |\n|---|---|\n{rows}\n"
     )
-    if sent.verifier:
-        text += f"\nThe PKCE code_verifier, kept by the playground until the code exchange: `{MASK}`\n"
-    return text, text.replace(f"`{MASK}`", f"`{sent.verifier}`")
+    if not sent.verifier:
+        return text, text
+    text += f"\nThe PKCE code_verifier, kept by the playground until the code exchange: `{sent.verifier}`\n"
+    # With plain, the code_challenge is the verifier itself (RFC 7636 §4.2): masked wherever it is.
+    return text.replace(sent.verifier, MASK), text
 
 
 @csrf.exempt  # the answer of another site: `state` is its CSRF check (RFC 6749 §10.12)
@@ -190,6 +214,12 @@ def callback():
     flow = match or flows[-1]
     form = new_form(data=flow.data["form"])
     form.validate()
+    # The request as sent, for the transcript: the carried form and values give it back.
+    sent = authorization_request(
+        form, flow.state, str(flow.data.get("nonce", "")), str(flow.data.get("verifier", ""))
+    )
+    note, note_revealed = authorization_note(sent, float(flow.data.get("created", 0)))
+    add_to_transcript(form, LEFT_OUT + note, LEFT_OUT + note_revealed)
     if match is not None:
         result = authorization.check_callback(
             params, flow.state, form.value("issuer"), iss_supported=form.iss_supported.data == "true"
@@ -224,7 +254,7 @@ def callback():
             result=result,
             error=error,
             shown=masked_params(params),
-            sent_url=flow.data.get("url", ""),
+            sent_url=sent.url,
             mode="GET (query)" if request.method == "GET" else "POST",
         )
     )
@@ -482,7 +512,7 @@ def id_token_view(form: FlowForm, token: str, refreshed: bool = False, code: str
         issuer=form.value("issuer") or None,
         client_secret=form.client_secret.data or None,
         nonce=None if refreshed else (form.value("nonce") or None),
-        max_age=int(max_age) if max_age.isdigit() and not refreshed else None,
+        max_age=int(max_age) if SECONDS.fullmatch(max_age) and not refreshed else None,
         access_token=form.value("access_token") or None,
         code=code or None,
         allowed_algs=algs,
@@ -516,6 +546,14 @@ def get_userinfo():
     if outcome.data is not None:
         if form.value("id_token"):
             sub_check = idtoken.userinfo_check(outcome.data, tokens.inspect(form.value("id_token")).claims)
+            failed = id_token_view(form, form.value("id_token"))[0].verdict.failed if sub_check.ok else []
+            if failed:  # the same sub as an untrusted token proves nothing (OIDC Core §5.3.2)
+                sub_check = tokens.Check(
+                    "UserInfo subject",
+                    None,
+                    f"{sub_check.detail} But it was compared with an ID token that failed its checks "
+                    f"({', '.join(failed)}): not checked.",
+                )
         else:
             sub_check = tokens.Check(
                 "UserInfo subject", None, "No ID token to compare its sub with (§5.3.2)."
@@ -548,7 +586,7 @@ def logout():
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
         "form-action 'self'", f"form-action 'self' {parts.scheme}://{parts.netloc}"
     )
-    response.set_cookie(name, value, **cookie_options())
+    set_pending(response, name, value)
     return response
 
 

@@ -75,7 +75,11 @@ def defaults() -> dict[str, str]:
     """Pre-filled values: endpoints, the callback as the browser reaches this playground, and the
     demo client under `playground demo`. (The page's script fills the code grant's scope.)"""
     config = current_app.config
+    # Under `playground demo`, what the demo server's metadata says, as Discover would fill it.
+    demo = saved_servers()[0] if config["DEMO_BASE"] else servers.Server("")
     return {
+        "iss_supported": demo.iss_supported,
+        "id_token_algs": demo.id_token_algs,
         "authorization_endpoint": config["AUTHORIZATION_ENDPOINT"],
         "callback_url": url_for("playground.callback", _external=True),
         "userinfo_endpoint": config["USERINFO_ENDPOINT"],
