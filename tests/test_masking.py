@@ -123,6 +123,14 @@ def exchange_with(headers, body="", response_body=b"", secrets=()) -> Exchange:
         ([], "code=auth-code-123456&code_verifier=verifier-abcdefghijk", "auth-code-123456"),
         ([], "client_secret=a%26b%3Cc%3Edefgh", "a&amp;b&lt;c&gt;defgh"),  # HTML-escaped on an error page
         ([], "client_secret=quote%22in%5Cside", 'quote\\"in\\\\side'),  # JSON-escaped
+        # RFC 3986 §2.1: hex digits of either case; quote() writes upper, a server may echo lower.
+        ([], "client_secret=a%2Fb%2Bcdefgh", "a%2fb%2bcdefgh"),
+        # RFC 4648 §3.2: a Basic value echoed without its padding.
+        (
+            [("Authorization", "Basic " + basic("id", "s3cret-valu"))],
+            "",
+            basic("id", "s3cret-valu").rstrip("="),
+        ),
     ],
 )
 def test_credentials_are_found_in_the_request_itself(headers, body, echoed):
@@ -131,3 +139,35 @@ def test_credentials_are_found_in_the_request_itself(headers, body, echoed):
     assert echoed not in masked.response.text
     assert f"you sent: {MASK} (sic)" == masked.response.text
     assert echoed not in masked.request_text()
+
+
+def test_json_escapes_hide_no_credential():
+    """A JSON echo may escape any character (\\u0073, \\/): masking reads the parsed strings."""
+    secret = "s3cret/value+x"
+    escaped = "".join(f"\\u{ord(c):04x}" for c in secret)
+    slashed = secret.replace("/", "\\/")
+    body = f'{{"echo": "got {escaped}", "said": "you sent {slashed} (sic)", "n": 1}}'
+    exchange = exchange_with([], f"client_secret={quote_plus(secret)}", body.encode())
+    masked = exchange.masked()
+    assert masked.json() == {"echo": f"got {MASK}", "said": f"you sent {MASK} (sic)", "n": 1}
+    assert escaped not in masked.response.text and "s3cret" not in masked.response.text
+
+
+def test_a_form_encoded_token_response_is_masked_in_the_ticket_transcript(test_client):
+    """RFC 6749 §5.1 asks for JSON, yet some servers (GitHub's) answer form-encoded."""
+    tokens = {
+        "access_token": "form-access-token-0123456789",
+        "refresh_token": "form-refresh-token-0123456789",
+    }
+    body = "&".join(f"{k}={v}" for k, v in tokens.items()) + "&token_type=bearer"
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    with misbehaving_server("json", body=body, headers=headers) as url:
+        first = test_client.post(FORM, data=token_form(url))
+        download = test_client.post(TRANSCRIPT, data={**carried(first), "download": "1"})
+        revealed = test_client.post(TRANSCRIPT, data={**carried(first), "reveal": "1", "download": "1"})
+    transcript = download.get_data(as_text=True)
+    assert "token_type=bearer" in transcript
+    for name, value in tokens.items():
+        assert value not in transcript, name
+        assert f"{name}={MASK}" in transcript
+    assert tokens["refresh_token"] in revealed.get_data(as_text=True)
