@@ -5,12 +5,16 @@ echoes the request back (httpbin's /anything, an error page printing what it got
 from __future__ import annotations
 
 import base64
+import json
 from html import unescape
 from urllib.parse import quote, quote_plus
 
 import pytest
 
+from playground.client import userinfo
 from playground.exchange import MASK, Exchange, RecordedRequest, RecordedResponse
+from playground.outbound import Outbound, Policy
+from playground.results import DESCRIPTION_LIMIT, read_userinfo_response
 
 from .faults import misbehaving_server
 from .test_export import TRANSCRIPT, carried
@@ -57,9 +61,13 @@ def forms_of_every_credential(url: str) -> list[tuple[str, str, dict, list[str]]
     return cases
 
 
-@pytest.mark.parametrize("format", ["json", "text"])
-def test_an_echoing_server_shows_no_credential_in_the_masked_views(test_client, format):
-    with misbehaving_server("echo", format=format) as url:
+@pytest.mark.parametrize(
+    "format, status",
+    # "headers": in the reason phrase, Location and WWW-Authenticate (a Bearer error's description).
+    [("json", 401), ("text", 401), ("headers", 401), ("headers", 302)],
+)
+def test_an_echoing_server_shows_no_credential_in_the_masked_views(test_client, format, status):
+    with misbehaving_server("echo", format=format, status=status) as url:
         for page, case, form, hidden in forms_of_every_credential(url):
             response = test_client.post(page, data=form)
             assert response.status_code in (200, 400), case
@@ -171,3 +179,29 @@ def test_a_form_encoded_token_response_is_masked_in_the_ticket_transcript(test_c
         assert value not in transcript, name
         assert f"{name}={MASK}" in transcript
     assert tokens["refresh_token"] in revealed.get_data(as_text=True)
+
+
+def test_signed_userinfo_claims_are_shown_masked():
+    """Claims read from an application/jwt answer are not the JSON body: masked all the same."""
+    token = "userinfo-access-token-0123456789"
+
+    def part(value: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+    jwt = f"{part({'alg': 'none'})}.{part({'sub': 'alice', 'echo': f'you sent Bearer {token}'})}."
+    with misbehaving_server("json", body=jwt, headers={"Content-Type": "application/jwt"}) as url:
+        outcome = read_userinfo_response(userinfo(Outbound(Policy(timeout=5)), url, token))
+    assert outcome.data is not None and token in outcome.data["echo"]  # read as the server sent it
+    assert outcome.shown == {"sub": "alice", "echo": f"you sent Bearer {MASK}"}
+
+
+def test_a_long_error_description_is_cut_on_the_page_and_whole_below(test_client):
+    description = "x" * 50_000 + "-END"
+    body = {"error": "invalid_request", "error_description": description}
+    with misbehaving_server("json", status=400, body=body) as url:
+        response = test_client.post(FORM, data=token_form(url))
+    html = response.get_data(as_text=True)
+    panel = html.split('class="alert oauth-error"')[1].split("</div>")[0]
+    assert f"… {len(description) - DESCRIPTION_LIMIT:,} more characters" in panel
+    assert "-END" not in panel and len(panel) < DESCRIPTION_LIMIT + 2000
+    assert "-END" in masked_part(response)  # the whole answer, in the exchange panel
