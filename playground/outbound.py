@@ -25,6 +25,9 @@ from requests.adapters import HTTPAdapter
 
 from .exchange import Exchange, RecordedRequest, RecordedResponse
 
+#: The header section of an answer, all lines together: http.client's own limits (100 lines of
+#: 64 KB) would let 6 MB through, and no OAuth answer needs more than a few hundred bytes.
+MAX_HEADER_BYTES = 64 * 1024
 READ_CHUNK = 64 * 1024
 #: The request this thread is sending, as the connection class sees it (see _guarded):
 #: `deadline`, its `watchdog`, whether this attempt opened a new connection (`fresh`),
@@ -739,10 +742,21 @@ class Outbound:
             _local.deadline = _local.watchdog = None
         elapsed = (time.monotonic() - start) * 1000
         raw_headers = response.raw.headers
+        header_items = (
+            list(raw_headers.items()) if raw_headers is not None else list(response.headers.items())
+        )
+        header_bytes = sum(len(k) + len(v) + 4 for k, v in header_items)  # `name: value` CRLF
+        if header_bytes > MAX_HEADER_BYTES:
+            raise OutboundError(
+                "protocol",
+                f"The server's answer has {header_bytes:,} bytes of headers, more than the "
+                f"{MAX_HEADER_BYTES // 1024} KB the playground reads.",
+                exchange,
+            )
         recorded_response = RecordedResponse(
             status=response.status_code,
             reason=response.reason or "",
-            headers=list(raw_headers.items()) if raw_headers is not None else list(response.headers.items()),
+            headers=header_items,
             body=body,
             version={10: "HTTP/1.0", 11: "HTTP/1.1", 20: "HTTP/2"}.get(response.raw.version, "HTTP/1.1"),
             truncated=truncated,
