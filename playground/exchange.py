@@ -284,6 +284,8 @@ class RecordedResponse:
     body: bytes = b""
     version: str = "HTTP/1.1"
     truncated: bool = False
+    #: Bytes of the body received but not kept (an earlier discovery attempt's, say).
+    dropped: int = 0
 
     def header(self, name: str) -> str | None:
         """The first header of that name, case-insensitively."""
@@ -523,6 +525,8 @@ class Exchange:
             )
         if self.response.truncated:
             text += "\n… (cut at the response size limit)"
+        if self.response.dropped:
+            text += f"\n… ({self.response.dropped:,} more bytes received, not kept)"
         return text
 
     @property
