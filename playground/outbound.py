@@ -194,13 +194,14 @@ def parse_target(url: str) -> Target:
     if split_port == 0:
         raise BadURL("The URL's port must be between 1 and 65535.")
     if not bracketed:
-        labels = host.rstrip(".").split(".")
+        # RFC 1034 §3.1: one trailing dot makes a name absolute; `name..` has an empty label.
+        labels = host.removesuffix(".").split(".")
         # RFC 1035 §2.3.4: labels of 1 to 63 octets, names up to 253.
         if len(host) > 253 or any(not 0 < len(label) <= 63 for label in labels):
             raise BadURL(
                 "The host name is not valid: it has an empty part (..) or a part over 63 characters."
             )
-        if _NUMERIC_LABEL.fullmatch(labels[-1]) and not _canonical_ipv4(host.rstrip(".")):
+        if _NUMERIC_LABEL.fullmatch(labels[-1]) and not _canonical_ipv4(host.removesuffix(".")):
             raise BadURL(
                 f"{host} would be read as an IPv4 address: write it as four decimal numbers, e.g. 127.0.0.1."
             )
