@@ -213,6 +213,20 @@ LOG_SHAPES = [
     ("DPoP: eyJ0eXAiOiJkcG9wK2p3dCJ9.e30.sig", "eyJ0eXAiOiJkcG9wK2p3dCJ9"),
     ('"access_token":"tok-no-space"', "tok-no-space"),
     ("private_key=-----BEGIN-PRIVATE-KEY-----MIIE", "MIIE"),
+    ("client_secret: colon-secret-1", "colon-secret-1"),  # `name: value`
+    ("client_secret = spaced-secret-2", "spaced-secret-2"),  # `name = value`
+    ("{'client_secret': ['list-secret-3']}", "list-secret-3"),  # a list value
+    ('{\\"client_secret\\": \\"escaped-json-4\\"}', "escaped-json-4"),  # JSON inside a JSON string
+    ("secret_key=sk-value-5", "sk-value-5"),
+    ("device_code=dc-value-6&x=1", "dc-value-6"),  # RFC 8628 §3.2
+    ("user_code=WDJB-MJHT", "WDJB-MJHT"),
+    ("id_token_hint=eyJhbGciOi.hint", "eyJhbGciOi.hint"),  # RP-Initiated Logout §2
+    ("ro_password=ro-pw-7", "ro-pw-7"),
+    ("X-Client-Secret: header-secret-8", "header-secret-8"),
+    (
+        'authorization: Digest username="bob", nonce="dcd98b", response="e966c932a9242554e42c8ee200cec7f6"',
+        "e966c932",
+    ),
 ]
 
 
@@ -236,6 +250,8 @@ def test_tracebacks_are_redacted_too(caplog):
     for secret in ("traceback-secret-1", "tb-token-2"):
         assert secret not in caplog.text
         assert all(secret not in (r.exc_text or "") for r in caplog.records)
+    # Nothing left that a later formatter could print without the filter.
+    assert all(r.exc_info is None and r.exc_text is None for r in caplog.records)
     assert "ValueError" in caplog.text and "Traceback (most recent call last)" in caplog.text
 
 
