@@ -1,12 +1,13 @@
 """Discovery: find a server's metadata (RFC 8414, OpenID Connect Discovery) and what it fills in.
 
-No Flask here: a URL in, a Discovery record out. Every attempt's exchange is kept to show.
+No Flask here: a URL in, a Discovery record out. Every attempt's exchange is kept to show (the
+whole body of the last one only).
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .client import CLIENT_AUTH_METHODS, discovery_urls, get_json, issuer_of
@@ -56,6 +57,21 @@ class Discovery:
     @property
     def found(self) -> bool:
         return self.metadata is not None
+
+
+#: Of an attempt before the last, this much of its body is kept: the whole of each (up to
+#: PLAYGROUND_MAX_RESPONSE_BYTES) would multiply what one Discover holds by six.
+EARLIER_BODY = 2000
+
+
+def _earlier(outcome: Outcome) -> Outcome:
+    """An attempt that is no longer the last: its status and headers, the start of its body."""
+    exchange = outcome.exchange
+    if exchange is None or exchange.response is None or len(exchange.response.body) <= EARLIER_BODY:
+        return outcome
+    body = exchange.response.body
+    response = replace(exchange.response, body=body[:EARLIER_BODY], dropped=len(body) - EARLIER_BODY)
+    return replace(outcome, exchange=replace(exchange, response=response))
 
 
 def choose_client_auth(metadata: dict[str, Any]) -> tuple[str, str]:
@@ -108,6 +124,8 @@ def discover(outbound: Outbound, given: str, insecure: bool = False) -> Discover
         ],
     )
     for url in discovery_urls(given):
+        if result.attempts:  # only the last attempt's answer is kept whole
+            result.attempts[-1] = _earlier(result.attempts[-1])
         remaining = deadline - time.monotonic()
         if remaining < 0.05:
             result.problem = too_slow

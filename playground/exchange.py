@@ -11,8 +11,9 @@ import base64
 import binascii
 import html
 import json
+import re
 import shlex
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import parse_qsl, quote, quote_plus, unquote_plus, urlsplit
@@ -54,7 +55,15 @@ MAX_JSON_DEPTH = 64
 #: Shorter secrets are masked where they are known to be (headers, fields, JSON values)
 #: but not searched for in running text, which would garble it and give them away.
 MIN_SCRUB = 8
+#: Strings and numbers of a JSON answer that masking walks one by one; a larger answer (a
+#: megabyte of tiny arrays) is masked as text, as non-JSON bodies are.
+MAX_JSON_NODES = 200_000
 _TOO_DEEP = object()
+#: Base64 (RFC 4648 §4, and §5's URL-safe alphabet), padding optional: a Basic value may be
+#: echoed without its `=` or in the other alphabet.
+_BASE64 = re.compile(r"[A-Za-z0-9+/_-]+={0,2}")
+#: A percent-encoding: RFC 3986 §2.1 lets its hex digits be either case, and quote() writes upper.
+_PERCENT = re.compile(r"%[0-9A-F]{2}")
 
 
 class Pairs(list):
@@ -110,27 +119,95 @@ def too_deep(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
     return False
 
 
-def mask_values(value: Any, secrets: set[str]) -> Any:
-    """The JSON value with every string equal to a secret replaced by the mask."""
-    if isinstance(value, Pairs):
-        return Pairs((k, mask_values(v, secrets)) for k, v in value)
-    if isinstance(value, list):
-        return [mask_values(v, secrets) for v in value]
-    return MASK if isinstance(value, str) and value in secrets else value
-
-
-def holds_any(value: Any, secrets: set[str]) -> bool:
-    """Whether some string in the JSON value equals a secret (without recursing)."""
-    stack = [value]
+def count_nodes(value: Any, limit: int) -> int | None:
+    """How many values (keys included) a parsed JSON value holds, or None past `limit`."""
+    count, stack = 0, [value]
     while stack:
         item = stack.pop()
+        count += 1
+        if count > limit:
+            return None
         if isinstance(item, Pairs):
+            count += len(item)  # the keys
             stack += [v for _k, v in item]
+        elif isinstance(item, dict):
+            count += len(item)
+            stack += item.values()
         elif isinstance(item, list):
             stack += item
-        elif isinstance(item, str) and item in secrets:
-            return True
-    return False
+    return count
+
+
+def mask_structure(
+    value: Any, secrets: set[str], scrub: Callable[[str], str], limit: int = MAX_JSON_NODES
+) -> tuple[Any, bool] | None:
+    """A copy of a parsed JSON value (Pairs, dicts, lists) in which every string, keys included,
+    equal to a secret is the mask and every other string is `scrub`bed, and whether anything
+    changed; None when it holds more than `limit` values.
+
+    Masking the parsed strings, not the text, finds a secret however JSON escapes it (`\\/`,
+    `\\u00XX`), and what comes out dumps to valid JSON. The strings are scrubbed together, in
+    one pass over their text joined by NUL (which no scrubbed form holds), not one by one.
+    """
+    if count_nodes(value, limit) is None:
+        return None
+    strings: list[str] = []
+
+    def collect(item: Any) -> None:
+        if isinstance(item, str):
+            strings.append(item)
+        elif isinstance(item, Pairs):
+            for key, child in item:
+                strings.append(key)
+                collect(child)
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                strings.append(key)
+                collect(child)
+        elif isinstance(item, list):
+            for child in item:
+                collect(child)
+
+    collect(value)
+    joined = "\x00".join(strings)
+    scrubbed_all = scrub(joined)
+    if scrubbed_all == joined:
+        scrubbed = strings
+    elif joined.count("\x00") == scrubbed_all.count("\x00") == len(strings) - 1:
+        scrubbed = scrubbed_all.split("\x00")
+    else:  # a string holds NUL itself, or a secret does: one at a time
+        scrubbed = [scrub(text) for text in strings]
+    replaced = iter([MASK if old in secrets else new for old, new in zip(strings, scrubbed, strict=True)])
+    changed = False
+
+    def rebuild(item: Any) -> Any:
+        nonlocal changed
+        if isinstance(item, str):
+            new = next(replaced)
+            changed = changed or new != item
+            return new
+        if isinstance(item, Pairs):
+            return Pairs((rebuild(key), rebuild(child)) for key, child in item)
+        if isinstance(item, dict):
+            return {rebuild(key): rebuild(child) for key, child in item.items()}
+        if isinstance(item, list):
+            return [rebuild(child) for child in item]
+        if isinstance(item, (int, float)) and not isinstance(item, bool) and str(item) in secrets:
+            changed = True  # a numeric secret echoed as a JSON number
+            return MASK
+        return item
+
+    masked = rebuild(value)
+    return masked, changed
+
+
+def as_dicts(value: Any) -> Any:
+    """A Pairs-parsed JSON value as json.loads parses it by default (the last of duplicate keys wins)."""
+    if isinstance(value, Pairs):
+        return {key: as_dicts(child) for key, child in value}
+    if isinstance(value, list):
+        return [as_dicts(child) for child in value]
+    return value
 
 
 def string_members(value: Any, names: frozenset[str]) -> list[str]:
@@ -149,8 +226,10 @@ def string_members(value: Any, names: frozenset[str]) -> list[str]:
 
 def encodings(secret: str) -> set[str]:
     """The ways a secret may show up in an answer: as it is, URL-encoded either way (as it went
-    out in a form or a Basic header), HTML-escaped (an error page), JSON-escaped (a JSON echo)."""
-    return {
+    out in a form or a Basic header) with upper- or lower-case hex (RFC 3986 §2.1), HTML-escaped
+    (an error page), JSON-escaped (a JSON echo); a base64 value also without its padding and in
+    the URL-safe alphabet (RFC 4648 §3.2, §5)."""
+    found = {
         secret,
         quote(secret, safe=""),
         quote_plus(secret),
@@ -158,6 +237,15 @@ def encodings(secret: str) -> set[str]:
         json.dumps(secret, ensure_ascii=False)[1:-1],
         json.dumps(secret)[1:-1],
     }
+    found |= {_PERCENT.sub(lambda m: m.group().lower(), value) for value in found}
+    if _BASE64.fullmatch(secret):
+        bare = secret.rstrip("=")
+        found |= {bare, bare.translate(_URLSAFE), bare.translate(_STANDARD)}
+    return {value for value in found if len(value) >= MIN_SCRUB}
+
+
+_URLSAFE = str.maketrans("+/", "-_")
+_STANDARD = str.maketrans("-_", "+/")
 
 
 def header_credentials(value: str) -> set[str]:
@@ -196,6 +284,8 @@ class RecordedResponse:
     body: bytes = b""
     version: str = "HTTP/1.1"
     truncated: bool = False
+    #: Bytes of the body received but not kept (an earlier discovery attempt's, say).
+    dropped: int = 0
 
     def header(self, name: str) -> str | None:
         """The first header of that name, case-insensitively."""
@@ -239,6 +329,10 @@ class Exchange:
         """The body parsed once per record and hook (a page reads it several times, and it
         may be a megabyte): treat what comes back as read-only."""
         parsed = self.__dict__.setdefault("_parsed", {})
+        if hook is None and None not in parsed and Pairs in parsed:
+            # Parsed already (or seeded by masked()): the dict form, without reading the text again.
+            pairs = parsed[Pairs]
+            parsed[None] = pairs if pairs is None or pairs is _TOO_DEEP else as_dicts(pairs)
         if hook not in parsed:
             parsed[hook] = None
             if self.response is not None and self.response.body.strip():
@@ -259,6 +353,12 @@ class Exchange:
         return self.__dict__["_parsed"][None] is _TOO_DEEP
 
     # -- masking -------------------------------------------------------------
+    def with_secrets(self, *more: str) -> Exchange:
+        """The same record naming more secrets to mask (what the form holds), its body not parsed again."""
+        copy = replace(self, secrets=(*self.secrets, *more))
+        copy.__dict__["_parsed"] = self.__dict__.setdefault("_parsed", {})
+        return copy
+
     def credentials(self, tokens: bool = False) -> set[str]:
         """Every credential this request carried, however it went out: the secrets the caller
         named, Authorization values (and what a Basic one decodes to), secret form fields; with
@@ -272,7 +372,19 @@ class Exchange:
         found |= {v for k, v in parse_qsl(urlsplit(self.request.url).query) if k in names and v}
         if tokens:
             found |= {v for v in string_members(self.json_pairs(), TOKEN_FIELDS) if v}
+            # RFC 6749 §5.1 asks for JSON, but some servers (GitHub's) answer form-encoded.
+            found |= {v for k, v in self.response_form() if k in TOKEN_FIELDS and v}
         return found
+
+    def response_form(self) -> list[tuple[str, str]]:
+        """The answer's fields when it is form-urlencoded (by its Content-Type), else none."""
+        response = self.response
+        if response is None or self.json_pairs() is not None:
+            return []
+        content_type = (response.header("Content-Type") or "").split(";")[0].strip().lower()
+        if content_type != "application/x-www-form-urlencoded":
+            return []
+        return form_pairs(response.text)
 
     def masked(self, tokens: bool = False) -> Exchange:
         """A copy with credentials hidden wherever they appear, request and answer alike:
@@ -287,17 +399,36 @@ class Exchange:
             cache[tokens] = self._masked(tokens)
         return cache[tokens]
 
-    def _masked(self, tokens: bool) -> Exchange:
-        secrets = self.credentials(tokens)
-        variants = sorted(
-            {v for s in secrets if len(s) >= MIN_SCRUB for v in encodings(s)}, key=len, reverse=True
-        )
-        fields = SECRET_FIELDS | TOKEN_FIELDS if tokens else SECRET_FIELDS
+    def scrubber(self, tokens: bool = False) -> tuple[set[str], Callable[[str], str]]:
+        """The credentials to hide (see `credentials`) and a function hiding each one long
+        enough to search for, in every encoding of it, in a text."""
+        cache = self.__dict__.setdefault("_scrubbers", {})
+        if tokens not in cache:
+            secrets = self.credentials(tokens)
+            variants = sorted(
+                {v for s in secrets if len(s) >= MIN_SCRUB for v in encodings(s)}, key=len, reverse=True
+            )
 
-        def scrub(text: str) -> str:
-            for value in variants:
-                text = text.replace(value, MASK)
-            return text
+            def scrub(text: str) -> str:
+                for value in variants:
+                    text = text.replace(value, MASK)
+                return text
+
+            cache[tokens] = secrets, scrub
+        return cache[tokens]
+
+    def mask_value(self, value: Any, tokens: bool = False) -> Any:
+        """A JSON value (claims decoded from a JWT answer, say) with this exchange's credentials
+        masked in every string, as the masked copy's body has them."""
+        secrets, scrub = self.scrubber(tokens)
+        if not secrets:
+            return value
+        masked = mask_structure(value, secrets, scrub)
+        return masked[0] if masked is not None else {}
+
+    def _masked(self, tokens: bool) -> Exchange:
+        secrets, scrub = self.scrubber(tokens)
+        fields = SECRET_FIELDS | TOKEN_FIELDS if tokens else SECRET_FIELDS
 
         def mask_header(name: str, value: str) -> tuple[str, str]:
             if name.lower() in CREDENTIAL_HEADERS:
@@ -311,18 +442,42 @@ class Exchange:
             headers=[mask_header(k, v) for k, v in self.request.headers],
             body=scrub(mask_form_fields(self.request.body, fields)),
         )
-        response = self.response
+        response, parsed = self.response, self.__dict__.setdefault("_parsed", {})
         if response is not None and secrets:
-            body = response.text
-            pairs = self.json_pairs()
-            if pairs is not None and holds_any(pairs, secrets):  # a credential echoed as a JSON value
-                body = dump_json(mask_values(pairs, secrets), indent=False)
+            body, parsed = self._masked_body(secrets, scrub, fields)
             response = replace(
                 response,
+                reason=scrub(response.reason),  # the reason phrase is the server's text too
                 headers=[(k, scrub(v)) for k, v in response.headers],
-                body=scrub(body).encode("utf-8"),
+                body=body,
             )
-        return replace(self, request=request, response=response, secrets=(), is_masked=True)
+        copy = replace(self, request=request, response=response, secrets=(), is_masked=True)
+        # Seeded with what is already known of its body: no second parse of a megabyte.
+        copy.__dict__["_parsed"] = parsed
+        return copy
+
+    def _masked_body(
+        self, secrets: set[str], scrub: Callable[[str], str], fields: frozenset[str]
+    ) -> tuple[bytes, dict]:
+        """The masked copy's body, and what its parse cache starts with.
+
+        JSON is masked as parsed values and dumped again, so no escape hides a secret and the
+        copy is JSON still; a form-encoded answer has its credential fields masked; the rest
+        (and JSON of more than MAX_JSON_NODES values) is masked as text.
+        """
+        response = self.response
+        assert response is not None
+        pairs = self.json_pairs()
+        masked = mask_structure(pairs, secrets, scrub) if pairs is not None else None
+        if masked is not None:
+            value, changed = masked
+            if not changed:  # nothing to hide: the body as received, and what is parsed of it
+                return response.body, self.__dict__["_parsed"]
+            return dump_json(value, indent=False).encode("utf-8"), {Pairs: value}
+        text = response.text
+        if self.response_form():
+            text = mask_form_fields(text, fields)
+        return scrub(text).encode("utf-8"), {}
 
     # -- rendering -----------------------------------------------------------
     def request_text(self) -> str:
@@ -370,6 +525,8 @@ class Exchange:
             )
         if self.response.truncated:
             text += "\n… (cut at the response size limit)"
+        if self.response.dropped:
+            text += f"\n… ({self.response.dropped:,} more bytes received, not kept)"
         return text
 
     @property

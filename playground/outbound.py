@@ -25,6 +25,9 @@ from requests.adapters import HTTPAdapter
 
 from .exchange import Exchange, RecordedRequest, RecordedResponse
 
+#: The header section of an answer, all lines together: http.client's own limits (100 lines of
+#: 64 KB) would let 6 MB through, and no OAuth answer needs more than a few hundred bytes.
+MAX_HEADER_BYTES = 64 * 1024
 READ_CHUNK = 64 * 1024
 #: The request this thread is sending, as the connection class sees it (see _guarded):
 #: `deadline`, its `watchdog`, whether this attempt opened a new connection (`fresh`),
@@ -191,13 +194,14 @@ def parse_target(url: str) -> Target:
     if split_port == 0:
         raise BadURL("The URL's port must be between 1 and 65535.")
     if not bracketed:
-        labels = host.rstrip(".").split(".")
+        # RFC 1034 §3.1: one trailing dot makes a name absolute; `name..` has an empty label.
+        labels = host.removesuffix(".").split(".")
         # RFC 1035 §2.3.4: labels of 1 to 63 octets, names up to 253.
         if len(host) > 253 or any(not 0 < len(label) <= 63 for label in labels):
             raise BadURL(
                 "The host name is not valid: it has an empty part (..) or a part over 63 characters."
             )
-        if _NUMERIC_LABEL.fullmatch(labels[-1]) and not _canonical_ipv4(host.rstrip(".")):
+        if _NUMERIC_LABEL.fullmatch(labels[-1]) and not _canonical_ipv4(host.removesuffix(".")):
             raise BadURL(
                 f"{host} would be read as an IPv4 address: write it as four decimal numbers, e.g. 127.0.0.1."
             )
@@ -739,10 +743,21 @@ class Outbound:
             _local.deadline = _local.watchdog = None
         elapsed = (time.monotonic() - start) * 1000
         raw_headers = response.raw.headers
+        header_items = (
+            list(raw_headers.items()) if raw_headers is not None else list(response.headers.items())
+        )
+        header_bytes = sum(len(k) + len(v) + 4 for k, v in header_items)  # `name: value` CRLF
+        if header_bytes > MAX_HEADER_BYTES:
+            raise OutboundError(
+                "protocol",
+                f"The server's answer has {header_bytes:,} bytes of headers, more than the "
+                f"{MAX_HEADER_BYTES // 1024} KB the playground reads.",
+                exchange,
+            )
         recorded_response = RecordedResponse(
             status=response.status_code,
             reason=response.reason or "",
-            headers=list(raw_headers.items()) if raw_headers is not None else list(response.headers.items()),
+            headers=header_items,
             body=body,
             version={10: "HTTP/1.0", 11: "HTTP/1.1", 20: "HTTP/2"}.get(response.raw.version, "HTTP/1.1"),
             truncated=truncated,

@@ -53,11 +53,16 @@ class Outcome:
 
     @property
     def shown(self) -> dict[str, Any] | None:
-        """`data` as the page shows it: a secret the server echoed back is masked."""
+        """`data` as the page shows it: a secret the server echoed back is masked, whether
+        `data` is the JSON body (then the masked copy's) or was read otherwise (a signed
+        UserInfo response's claims)."""
         if self.data is None or self.exchange is None:
             return self.data
-        masked = self.exchange.masked().json()
-        return masked if isinstance(masked, dict) else self.data
+        if self.data is self.exchange.json():
+            masked = self.exchange.masked().json()
+            if isinstance(masked, dict):
+                return masked
+        return self.exchange.mask_value(self.data)
 
 
 OAUTH_HINTS = {
@@ -164,6 +169,17 @@ TLS_HINTS = {
 }
 
 
+#: An error or error_description longer than this is cut on the page, saying how much is left
+#: out; the exchange panel below it has the whole answer.
+ERROR_LIMIT = 200
+DESCRIPTION_LIMIT = 2000
+
+
+def cut(text: str, limit: int) -> str:
+    """`text`, or its first `limit` characters and how many more there are."""
+    return text if len(text) <= limit else f"{text[:limit]} … {len(text) - limit:,} more characters"
+
+
 def safe_link(uri: Any) -> str | None:
     """An `error_uri` to show as a link only when it is http(s): never javascript: or data:."""
     if not isinstance(uri, str):
@@ -197,7 +213,9 @@ def explain_transport(err: OutboundError) -> Problem:
 
 
 def _bad_body_problem(exchange: Exchange, expected: str) -> Problem:
-    """The response is not the JSON the RFC calls for: say what it is instead."""
+    """The response is not the JSON the RFC calls for: say what it is instead (read from the
+    masked copy: a Location or Content-Type may echo a credential)."""
+    exchange = exchange.masked()
     response = exchange.response
     assert response is not None
     content_type = (response.header("Content-Type") or "").lower()
@@ -266,7 +284,7 @@ def _bad_body_problem(exchange: Exchange, expected: str) -> Problem:
 
 def _oauth_error(exchange: Exchange, expected: Expectation) -> OAuthError:
     """The error response as the page shows it (from the masked copy: no echoed secret)."""
-    response = exchange.response
+    response = exchange.masked().response
     assert response is not None
     data = exchange.masked().json()
     error = str(data.get("error"))
@@ -275,11 +293,11 @@ def _oauth_error(exchange: Exchange, expected: Expectation) -> OAuthError:
     if response.status == 401 and not challenges:
         hints.append("The server sent 401 without a WWW-Authenticate header, which RFC 6749 §5.2 asks for.")
     return OAuthError(
-        error=error,
-        description=str(data.get("error_description") or ""),
+        error=cut(error, ERROR_LIMIT),
+        description=cut(str(data.get("error_description") or ""), DESCRIPTION_LIMIT),
         uri=safe_link(data.get("error_uri")),
         status=response.status,
-        www_authenticate="\n".join(challenges) or None,
+        www_authenticate=cut("\n".join(challenges), DESCRIPTION_LIMIT) or None,
         hints=hints,
     )
 
@@ -330,19 +348,20 @@ def read_response(exchange: Exchange, expected: Expectation) -> Outcome:
             return Outcome(exchange, data=data)
         if status >= 400 and isinstance(data.get("error"), str):
             return Outcome(exchange, error=_oauth_error(exchange, expected))
-    if status in (401, 403) and exchange.response is not None:
-        challenges = exchange.response.headers_named("WWW-Authenticate")
+    shown = exchange.masked().response  # what the page says of the answer: no echoed credential
+    if status in (401, 403) and shown is not None:
+        challenges = shown.headers_named("WWW-Authenticate")
         bearer = bearer_error(challenges)
         if bearer is not None:  # RFC 6750 §3: a resource server's error is in its challenge
             error, description = bearer
             return Outcome(
                 exchange,
                 error=OAuthError(
-                    error=error,
-                    description=description,
+                    error=cut(error, ERROR_LIMIT),
+                    description=cut(description, DESCRIPTION_LIMIT),
                     uri=None,
                     status=status,
-                    www_authenticate="\n".join(challenges),
+                    www_authenticate=cut("\n".join(challenges), DESCRIPTION_LIMIT),
                     hints=list(expected.error_hints.get(error, OAUTH_HINTS.get(error, []))),
                 ),
             )
@@ -354,7 +373,7 @@ def read_response(exchange: Exchange, expected: Expectation) -> Outcome:
                 description="The endpoint refused the caller's authentication (no OAuth error body).",
                 uri=None,
                 status=status,
-                www_authenticate="\n".join(exchange.response.headers_named("WWW-Authenticate")) or None,
+                www_authenticate=cut("\n".join(challenges), DESCRIPTION_LIMIT) or None,
                 hints=list(expected.refused_hints),
             ),
         )
@@ -569,7 +588,7 @@ def revocation_caution(exchange: Exchange) -> Problem | None:
     response = exchange.response
     if response is None or response.status != 200:
         return None
-    content_type = (response.header("Content-Type") or "").lower()
+    content_type = (exchange.masked().response.header("Content-Type") or "").lower()  # shown: masked
     if response.truncated:
         what = "an answer larger than PLAYGROUND_MAX_RESPONSE_BYTES (cut there)"
     elif not response.body.strip():

@@ -78,7 +78,7 @@ class BoundedBody:
 
     def __call__(self, environ, start_response):
         chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
-        if chunked and not environ.get("CONTENT_LENGTH"):
+        if chunked:  # with or without a Content-Length beside it, which RFC 9112 §6.3 says to ignore
             limit = int(self.app.config["MAX_CONTENT_LENGTH"])
             stream, body, size = environ["wsgi.input"], [], 0
             while size <= limit:

@@ -37,6 +37,14 @@ MAX_KEYS_TRIED = 3  # keys a signature is checked against (RFC 7517 §4.5: a kid
 #: a modulus over 8192 bits or an exponent over 256 bits (FIPS 186-5 §A.1.1 bounds e by 2^256)
 #: makes each check slow for no security a real key needs.
 RSA_MIN_BITS, RSA_MAX_BITS, RSA_MAX_EXPONENT_BITS = 2048, 8192, 256
+#: Private members of a JWK: RSA (RFC 7518 §6.3.2), EC (§6.2.2) and OKP (RFC 8037 §2) keys, and an
+#: oct key's whole secret (RFC 7518 §6.4.1). A JWKS published for verification holds none: one that
+#: does gives the server's signing key away. They are dropped before import, never used: importing
+#: a private RSA key checks its primes, seconds of CPU for hostile values.
+PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth"})
+SECRET_MEMBERS = {"oct": frozenset({"k"})}
+#: Key IDs named in a message: the first few, then how many more (a JWKS may list hundreds).
+KIDS_LISTED, KID_SHOWN = 5, 40
 
 
 @dataclass
@@ -131,7 +139,9 @@ def signature_check(
     """Verify the signature with the JWKS (kid matched) or, for HS*, the client secret only.
 
     An HS* token is never checked against a JWKS key: a token MACed with the server's public
-    key would otherwise pass (algorithm confusion, RFC 8725 §2.1, §3.1).
+    key would otherwise pass (algorithm confusion, RFC 8725 §2.1, §3.1). A JWKS that publishes
+    private key material is said so; its keys are checked with their public members only, and a
+    signature that only a published private key verifies proves nothing.
     """
     alg = header.get("alg")
     if alg == "none":
@@ -139,6 +149,8 @@ def signature_check(
             Check("Signature", False, "The token is unsigned (alg none): anyone could have made it.")
         )
     entries: list[dict[str, Any]] = []
+    leaked: set[int] = set()  # the candidates (by position) that published private members
+    warning = ""
     if alg in SYMMETRIC:
         if not client_secret:
             return SignatureResult(
@@ -153,10 +165,12 @@ def signature_check(
             return SignatureResult(
                 Check("Signature", None, "Not verified: enter the JWKS URI (or discover it).")
             )
+        warning = private_key_warning(jwks)
         found = _candidate_keys(jwks, alg, header.get("kid"))
         if isinstance(found, SignatureResult):
+            found.check.detail = _warned(found.check.detail, warning)
             return found
-        keys, entries, source = found
+        keys, entries, source, leaked = found
     else:
         return SignatureResult(Check("Signature", False, f"Unsupported algorithm {alg!r}."))
     for index, key in enumerate(keys):
@@ -165,27 +179,88 @@ def signature_check(
                 jws.deserialize_compact(token, key, algorithms=[alg])
         except (JoseError, ValueError, TypeError):
             continue
+        used = entries[index] if entries else None
+        if index in leaked:
+            # RFC 7517 §8.1.1 (key provenance) and §9.2: a published private key signs for anyone.
+            detail = (
+                f"The {alg} signature matches {source}, but that key's private part is published, so "
+                "anyone who fetched the JWKS could have made this token: the signature proves nothing."
+            )
+            return SignatureResult(Check("Signature", False, _warned(detail, warning)), key=used)
         detail = f"{alg} signature verified with {source}."
         bits = int(alg[2:]) if alg in SYMMETRIC else 0
         if client_secret and alg in SYMMETRIC and len(client_secret.encode()) * 8 < bits:
             # RFC 7518 §3.2: a key at least as long as the hash; OpenID Connect Core §16.19 too.
             detail += f" (A {alg} secret should have at least {bits} bits; this one is shorter.)"
-        return SignatureResult(Check("Signature", True, detail), key=entries[index] if entries else None)
+        return SignatureResult(Check("Signature", True, _warned(detail, warning)), key=used)
     return SignatureResult(
         Check(
-            "Signature", False, f"The {alg} signature does not match {source}: wrong key, or tampered token."
+            "Signature",
+            False,
+            _warned(f"The {alg} signature does not match {source}: wrong key, or tampered token.", warning),
         )
     )
 
 
+def short(value: Any) -> str:
+    """A server's value (a kid) for a message: its repr, cut at KID_SHOWN characters."""
+    text = value if isinstance(value, str) else repr(value)
+    if len(text) > KID_SHOWN:
+        return repr(text[:KID_SHOWN]) + f"… ({len(text):,} characters)"
+    return repr(text) if isinstance(value, str) else text
+
+
+def listing(kids: list[Any]) -> str:
+    """Key IDs for a message: the first KIDS_LISTED (each cut), then "and N more"."""
+    plain = [k if isinstance(k, str) and len(k) <= KID_SHOWN else short(k) for k in kids[:KIDS_LISTED]]
+    shown = ", ".join(plain)
+    return shown + (f" and {len(kids) - KIDS_LISTED} more" if len(kids) > KIDS_LISTED else "")
+
+
+def private_members(entry: Any) -> list[str]:
+    """The private (or secret) members a JWK carries, in the JWK's order."""
+    if not isinstance(entry, dict):
+        return []
+    names = PRIVATE_MEMBERS | SECRET_MEMBERS.get(str(entry.get("kty")), frozenset())
+    return [name for name in entry if name in names]
+
+
+def public_part(entry: dict[str, Any]) -> dict[str, Any]:
+    """A JWK without its private members: what a public key is (RFC 7517 §4, RFC 7518 §6)."""
+    return {name: value for name, value in entry.items() if name not in PRIVATE_MEMBERS}
+
+
+def private_key_warning(jwks: Any) -> str:
+    """What to say when the keys read from a JWKS carry private members, or ""."""
+    entries = jwks.get("keys") if isinstance(jwks, dict) else None
+    if not isinstance(entries, list):
+        return ""
+    found = [(e, private_members(e)) for e in entries[:MAX_JWKS_KEYS]]
+    found = [(e, members) for e, members in found if members]
+    if not found:
+        return ""
+    described = [f"kid {short(e.get('kid'))} ({', '.join(members)})" for e, members in found[:KIDS_LISTED]]
+    more = f" and {len(found) - KIDS_LISTED} more" if len(found) > KIDS_LISTED else ""
+    return (
+        f"Warning: the JWKS publishes a private key: {'; '.join(described)}{more}. Whoever can fetch "
+        "it can sign tokens as this server: replace the key and publish only its public members "
+        "(RFC 7517 §5, RFC 7518 §6). The playground used the public members only."
+    )
+
+
+def _warned(detail: str, warning: str) -> str:
+    return f"{detail} {warning}" if warning else detail
+
+
 def _candidate_keys(
     jwks: Any, alg: str, kid: Any
-) -> tuple[list[Any], list[dict[str, Any]], str] | SignatureResult:
-    """The JWKS keys to check an `alg` signature against, their JWKs, and how to name them; or
-    a failed check naming what is wrong with the JWKS, or which limit it hit.
+) -> tuple[list[Any], list[dict[str, Any]], str, set[int]] | SignatureResult:
+    """The JWKS keys to check an `alg` signature against, their public JWKs, how to name them,
+    and which of them published private members; or a failed check naming what is wrong with the
+    JWKS, or which limit it hit.
 
     The raw key objects are filtered before any is imported, so that a JWKS of hundreds of keys
-    or of RSA keys with enormous numbers costs next to nothing.
+    or of RSA keys with enormous numbers costs next to nothing; only public members are imported.
     """
     entries = jwks.get("keys") if isinstance(jwks, dict) else None
     if not isinstance(entries, list):
@@ -203,12 +278,12 @@ def _candidate_keys(
         if kid is None:
             why = f"The JWKS has no {kty} key for {alg}.{note}"
         else:
-            listed = ", ".join(str(e.get("kid")) for e in entries if isinstance(e, dict)) or "none"
-            why = f"No {kty} key with kid {kid!r} in the JWKS (kids: {listed}).{note}"
+            listed = listing([e.get("kid") for e in entries if isinstance(e, dict)]) or "none"
+            why = f"No {kty} key with kid {short(kid)} in the JWKS (kids: {listed}).{note}"
         return SignatureResult(Check("Signature", False, why), key_missing=True)
     if len(matching) > MAX_KEYS_TRIED:
         shared = (
-            f"{len(matching)} {kty} keys share the kid {kid!r}"
+            f"{len(matching)} {kty} keys share the kid {short(kid)}"
             if kid is not None
             else (f"The JWKS has {len(matching)} {kty} keys and the token names no kid")
         )
@@ -216,25 +291,28 @@ def _candidate_keys(
             f" {shared}; the playground tries the first {MAX_KEYS_TRIED} (RFC 7517 §4.5: a kid is unique)."
         )
         matching = matching[:MAX_KEYS_TRIED]
-    keys, used, refused = [], [], []
+    keys, used, refused, leaked = [], [], [], set()
     for entry in matching:
         why = _rsa_key_problem(entry) if kty == "RSA" else None
         if why:
             refused.append(why)
             continue
+        public = public_part(entry)
         try:
-            keys.append(JWKRegistry.import_key(entry))
+            keys.append(JWKRegistry.import_key(public))
         except (JoseError, ValueError, TypeError, KeyError) as exc:
             refused.append(f"it could not be read ({exc})")
             continue
-        used.append(entry)
+        if private_members(entry):
+            leaked.add(len(used))
+        used.append(public)
     if not keys:
-        named = f"the JWKS key {kid!r}" if kid is not None else f"the JWKS's {kty} key"
+        named = f"the JWKS key {short(kid)}" if kid is not None else f"the JWKS's {kty} key"
         return SignatureResult(
             Check("Signature", False, f"Not verified: {named} was refused: {'; '.join(refused)}.{note}")
         )
-    source = f"the JWKS key {kid!r}" if kid is not None else "a JWKS key"
-    return keys, used, source + (f" ({note.strip()})" if note else "")
+    source = f"the JWKS key {short(kid)}" if kid is not None else "a JWKS key"
+    return keys, used, source + (f" ({note.strip()})" if note else ""), leaked
 
 
 def _rsa_key_problem(entry: dict[str, Any]) -> str | None:

@@ -225,23 +225,26 @@ def _send(sock: socket.socket, data: bytes) -> None:
         raise _Abort from exc
 
 
-def _head(status: int, headers: dict[str, str]) -> bytes:
+def _head(status: int, headers: dict[str, str], reason: str | None = None) -> bytes:
     """A status line and header section; `Connection: close` since we answer one request per connection."""
-    try:
-        reason = http.HTTPStatus(status).phrase
-    except ValueError:
-        reason = "Unknown"
+    if reason is None:
+        try:
+            reason = http.HTTPStatus(status).phrase
+        except ValueError:
+            reason = "Unknown"
     merged: CaseInsensitiveDict[str] = CaseInsensitiveDict({"Connection": "close"})
     merged.update(headers)
     lines = [f"HTTP/1.1 {status} {reason}"] + [f"{name}: {value}" for name, value in merged.items()]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
 
-def _respond(sock: socket.socket, status: int, headers: dict[str, str], body: bytes) -> None:
+def _respond(
+    sock: socket.socket, status: int, headers: dict[str, str], body: bytes, reason: str | None = None
+) -> None:
     """A complete response with a Content-Length (unless the caller set its own)."""
     merged: CaseInsensitiveDict[str] = CaseInsensitiveDict({"Content-Length": str(len(body))})
     merged.update(headers)
-    _send(sock, _head(status, dict(merged)) + body)
+    _send(sock, _head(status, dict(merged), reason) + body)
 
 
 # --- What each kind does once it has read the request ----------------------------------------------------
@@ -402,11 +405,22 @@ def _do_json(ctx: _Context) -> None:
 
 
 def _do_echo(ctx: _Context) -> None:
-    """Echo the request back, as httpbin's /anything does (format "json", the default) or as an
-    error page that prints what it got ("text"); `status` 401 unless given."""
+    """Echo the request back, as httpbin's /anything does (format "json", the default), as an
+    error page that prints what it got ("text"), or in the status line, Location and
+    WWW-Authenticate ("headers": the Authorization value, else the body); `status` 401 unless given."""
     request = ctx.request
     assert request is not None
     status = int(ctx.options.get("status", 401))
+    if ctx.options.get("format") == "headers":
+        said = request.headers.get("Authorization") or request.body.decode("latin-1")
+        headers = {
+            "Content-Type": "text/plain",
+            "Location": f"https://login.example/?sent={said}",
+            "WWW-Authenticate": f'Bearer error="invalid_token", error_description="you sent {said}", '
+            f'Basic realm="{said}"',
+        }
+        _respond(ctx.sock, status, headers, b"Rejected", reason=f"Rejected {said}")
+        return
     if ctx.options.get("format", "json") == "text":
         lines = [f"{request.method} {request.path}", *(f"{k}: {v}" for k, v in request.headers.items())]
         page = "<html><body><h1>Bad request</h1><pre>" + "\n".join(lines) + "\n\n"

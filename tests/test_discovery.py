@@ -13,6 +13,9 @@ import pytest
 
 from playground import create_app
 from playground.client import discovery_urls, issuer_of
+from playground.discovery import EARLIER_BODY
+from playground.discovery import discover as run_discovery
+from playground.outbound import Outbound, Policy
 
 from .faults import misbehaving_server, requests_seen
 from .test_playground import text
@@ -250,3 +253,17 @@ def test_all_the_locations_together_keep_within_the_timeout():
         took = time.monotonic() - started
     assert took < 2 + 2
     assert "Discovery stopped after 2 s." in body
+
+
+def test_only_the_last_attempt_keeps_its_whole_body():
+    """Six locations each answering 500 KB must not make one Discover hold 3 MB."""
+    body = {"not": "metadata", "pad": "p" * 500_000}
+    with misbehaving_server("json", body=body) as url:
+        found = run_discovery(Outbound(Policy(timeout=10)), url + "/issuer")
+    assert not found.found and len(found.attempts) > 2
+    size = len(json.dumps(body))
+    *earlier, last = found.attempts
+    assert len(last.exchange.response.body) == size
+    for attempt in earlier:
+        assert len(attempt.exchange.response.body) == EARLIER_BODY
+        assert f"{size - EARLIER_BODY:,} more bytes received, not kept" in attempt.exchange.pretty_body()

@@ -153,3 +153,14 @@ def test_misbehaving_server_gets_a_clear_page(authserver, step, kind, options, e
     # The playground goes on serving.
     assert client.get(FORM).status_code == 200
     assert "Access token received" in text(client.post(FORM, data=token_form(authserver.token_endpoint)))
+
+
+def test_an_answer_with_more_than_64_kb_of_headers_is_refused(app):
+    """http.client takes 100 lines of 64 KB each; the playground reads 64 KB of headers in all."""
+    headers = {f"X-Pad-{i}": "p" * 2000 for i in range(40)}  # 80 KB, every line well under 64 KB
+    with misbehaving_server("json", headers=headers) as url:
+        response = app.test_client().post(FORM, data=token_form(url + "/oauth2/token"))
+    assert response.status_code < 500
+    page = text(response)
+    assert "bytes of headers, more than the 64 KB the playground reads" in page
+    assert "What to try" in page

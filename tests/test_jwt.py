@@ -346,3 +346,59 @@ def test_a_short_secret_is_measured_against_the_algorithm():
         token = jwt.encode({"alg": alg}, {"sub": "x"}, OctKey.import_key(secret.encode()), algorithms=[alg])
         result = check(tokens.verify(token, client_secret=secret), "Signature")
         assert result.ok and (f"should have at least {alg[2:]} bits" in result.detail) is short
+
+
+# -- a JWKS that gives its private keys away --------------------------------------
+
+
+def hostile_private(public: dict) -> dict:
+    """The server's public key with private members a client must never import: a made-up `d`
+    (joserfc would then search for the primes, seconds of CPU) and made-up primes."""
+    odd = (1 << 4095) | 12345
+    return {**public, "d": b64int(odd), "p": b64int(odd + 2), "q": b64int(odd + 4)}
+
+
+def test_a_jwks_publishing_a_private_key_is_said_and_only_its_public_part_is_used(signer):
+    public, token = signer
+    started = time.monotonic()
+    result = check(tokens.verify(token, {"keys": [hostile_private(public)]}), "Signature")
+    assert time.monotonic() - started < 1  # nothing private was imported
+    assert result.ok is False  # a published private key signs for anyone
+    assert "The RS256 signature matches the JWKS key 'k1'" in result.detail
+    assert "the JWKS publishes a private key: kid 'k1' (d, p, q)" in result.detail
+    assert "used the public members only" in result.detail
+
+
+@pytest.mark.parametrize("leak", ["ec", "oct"])
+def test_a_private_key_beside_the_signing_key_is_warned_of(signer, leak):
+    public, token = signer
+    if leak == "ec":
+        other = ECKey.generate_key("P-256", parameters={"kid": "ec-1"}, private=True).as_dict(private=True)
+        members = "(d)"
+    else:
+        other = {"kty": "oct", "kid": "hmac-1", "k": "c2VjcmV0LXNlY3JldC1zZWNyZXQ"}
+        members = "(k)"
+    result = check(tokens.verify(token, {"keys": [public, other]}), "Signature")
+    assert result.ok  # the key that verified is a public one
+    assert f"the JWKS publishes a private key: kid '{other['kid']}' {members}" in result.detail
+
+
+def test_the_page_warns_of_a_jwks_publishing_a_private_key(test_client, signer):
+    public, token = signer
+    with (
+        misbehaving_server("json", body={"access_token": token, "token_type": "Bearer"}) as token_url,
+        misbehaving_server("json", body={"keys": [hostile_private(public)]}) as jwks_url,
+    ):
+        response = test_client.post(FORM, data=token_form(token_url, jwks_uri=jwks_url + "/jwks"))
+    body = text(response)
+    assert response.status_code == 200
+    assert "✗ Signature" in body and "the JWKS publishes a private key: kid 'k1' (d, p, q)" in body
+
+
+def test_the_kids_named_in_a_message_are_capped(signer):
+    _public, token = signer
+    others = [fake_rsa(f"other-{i}") for i in range(20)] + [fake_rsa("x" * 5000)]
+    result = check(tokens.verify(token, {"keys": others}), "Signature")
+    assert "(kids: other-0, other-1, other-2, other-3, other-4 and 16 more)" in result.detail
+    long_kid = tokens.listing(["x" * 5000])
+    assert len(long_kid) < 80 and "(5,000 characters)" in long_kid

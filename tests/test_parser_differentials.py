@@ -54,6 +54,9 @@ DIFFERENTIALS = [
     ("http://127.1/token", "four decimal numbers"),
     ("http://017.0.0.1/token", "four decimal numbers"),
     ("http://10.0.0.0x5/token", "four decimal numbers"),
+    # Empty labels (RFC 1035 §2.3.4): only one trailing dot makes a name absolute.
+    ("http://a.allowed.test../token", "empty part (..)"),
+    ("http://a..allowed.test/token", "empty part (..)"),
     # IPv6 zones and non-addresses in brackets.
     ("http://[fe80::1%25eth0]/token", "names a zone"),
     ("http://[a.allowed.test]/token", "not valid"),

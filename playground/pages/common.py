@@ -126,7 +126,7 @@ def record(form: FlowForm, exchange: Exchange | None, title: str) -> None:
         return
     stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
     held = tuple(form.value(name) for name in TOKEN_VALUES if form.value(name))
-    masked = replace(exchange, secrets=(*exchange.secrets, *held)).masked(tokens=True)
+    masked = exchange.with_secrets(*held).masked(tokens=True)
     add_to_transcript(form, masked.markdown(f"{title} ({stamp})"), exchange.markdown(f"{title} ({stamp})"))
 
 
