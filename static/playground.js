@@ -196,6 +196,12 @@ document.addEventListener("DOMContentLoaded", () => {
     reader.submit();
   }
 
+  // The callback in query mode: the answer is read, so the code and state leave the address bar
+  // (and the history, and a bookmark); the page keeps them in its form (RFC 9700 §4.3).
+  if (document.getElementById("callback") && new URLSearchParams(window.location.search).has("code")) {
+    history.replaceState(null, "", window.location.pathname);
+  }
+
   // A page that only passes the answer on (the form_post relay): post it at once.
   const relay = document.querySelector("form[data-autosubmit]");
   if (relay) relay.submit();

@@ -134,6 +134,7 @@ def test_code_flow_with_pkce_walkthrough(page: Page, demo, screenshot):
     expect(passed(page, "state")).to_be_visible()
     expect(passed(page, "iss")).to_be_visible()
     expect(page.get_by_label("Authorization Code")).to_have_attribute("type", "password")
+    expect(page).not_to_have_url(re.compile(r"[?&]code="))  # read, then out of the address bar
     screenshot(page, "12-callback")
     page.get_by_role("button", name="Get Access Token").click()
 
