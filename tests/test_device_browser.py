@@ -90,3 +90,30 @@ def test_stop_polling_stops_and_poll_now_polls_by_hand(browser: Browser, base_ur
         assert device.csp_violations == []
     finally:
         device.context.close()
+
+
+def test_device_grant_denied_by_the_user_stops_polling(browser: Browser, base_url, demo):
+    device = new_page(browser, base_url)
+    person = new_page(browser, base_url)
+    try:
+        device.goto("/playground2/oauth2.jsp")
+        device.get_by_label("Authorization Grant Type").select_option("device_code")
+        device.get_by_role("button", name="Authorize", exact=True).click()
+        code = device.locator("#user-code").inner_text()
+
+        # The person types the code at the plain verification URI, signs in, and says no.
+        person.goto(device.locator("#verification-uri").get_attribute("href"))
+        person.get_by_label("Code shown on your device").fill(code)
+        person.get_by_role("button", name="Continue").click()
+        sign_in(person, demo)
+        person.get_by_role("button", name="Deny").click()
+        expect(person.get_by_role("heading", name="Request denied")).to_be_visible()
+
+        # The device page's next poll gets access_denied (RFC 8628 §3.5): said, and polling ends.
+        expect(device.get_by_role("heading", name="Access denied")).to_be_visible(timeout=45_000)
+        expect(device.get_by_text("Polling has stopped")).to_be_visible()
+        expect(device.get_by_role("button", name="Poll now")).to_have_count(0)
+        assert device.csp_violations == [] and person.csp_violations == []
+    finally:
+        device.context.close()
+        person.context.close()
