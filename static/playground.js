@@ -2,6 +2,12 @@
 "use strict";
 
 document.addEventListener("DOMContentLoaded", () => {
+  // Say the result of a click in the page's status region, for screen readers (WCAG 4.1.3).
+  const announce = (text) => {
+    const region = document.getElementById("announce");
+    if (region) region.textContent = text;
+  };
+
   // Show / hide a secret field.
   for (const button of document.querySelectorAll("button.toggle-secret")) {
     button.addEventListener("click", () => {
@@ -24,6 +30,7 @@ document.addEventListener("DOMContentLoaded", () => {
       try {
         await navigator.clipboard.writeText(text);
         button.textContent = "Copied";
+        announce("Copied to the clipboard");
       } catch {
         const range = document.createRange();
         range.selectNodeContents(target);
@@ -31,6 +38,7 @@ document.addEventListener("DOMContentLoaded", () => {
         selection.removeAllRanges();
         selection.addRange(range);
         button.textContent = "Selected: press Ctrl+C";
+        announce("Selected: press Ctrl+C to copy");
       }
       setTimeout(() => { button.textContent = label; }, 1800);
     });
@@ -47,6 +55,9 @@ document.addEventListener("DOMContentLoaded", () => {
       masked.hidden = reveal;
       button.textContent = reveal ? "Mask secrets" : "Reveal secrets";
       button.setAttribute("aria-pressed", String(reveal));
+      const panel = button.closest("[aria-label]");
+      const where = panel ? ` in ${panel.getAttribute("aria-label")}` : "";
+      announce(reveal ? `Secrets revealed${where}` : `Secrets masked${where}`);
     });
   }
 

@@ -72,7 +72,7 @@ def test_client_credentials_walkthrough(page: Page, demo, screenshot):
     page.get_by_role("button", name="Get TokenInfo").click()
 
     # Step 4: the token information.
-    expect(page.get_by_role("status")).to_contain_text("Active")
+    expect(page.locator("main").get_by_role("status")).to_contain_text("Active")
     table = page.locator("table.fields")
     expect(table.locator("tr", has=page.locator("th", has_text="client_id"))).to_contain_text(
         demo["Client ID"]
@@ -121,7 +121,7 @@ def test_phone_layout(page: Page, demo, screenshot):
     expect(page.get_by_role("heading", name="Access token received")).to_be_visible()
     assert no_sideways_scrolling(page)
     page.get_by_role("button", name="Get TokenInfo").click()
-    expect(page.get_by_role("status")).to_contain_text("Active")
+    expect(page.locator("main").get_by_role("status")).to_contain_text("Active")
     assert no_sideways_scrolling(page)
 
 
@@ -148,8 +148,8 @@ def test_discover_jwt_verify_revoke(page: Page, demo, screenshot):
         "for (const id of ['jwks_uri', 'revocation_endpoint']) document.getElementById(id).value = ''"
     )
     page.get_by_role("button", name="Discover").click()
-    expect(page.get_by_role("status")).to_contain_text("Metadata found")
-    expect(page.get_by_role("status")).to_be_in_viewport()
+    expect(page.locator("main").get_by_role("status")).to_contain_text("Metadata found")
+    expect(page.locator("main").get_by_role("status")).to_be_in_viewport()
     expect(page.get_by_label("JWKS URI")).to_have_value(
         demo["Token endpoint"].removesuffix("/token") + "/jwks"
     )
@@ -175,9 +175,9 @@ def test_discover_jwt_verify_revoke(page: Page, demo, screenshot):
 
     # Revoke, then introspection says Inactive.
     page.get_by_role("button", name="Revoke").click()
-    expect(page.get_by_role("status")).to_contain_text("Revoked")
+    expect(page.locator("main").get_by_role("status")).to_contain_text("Revoked")
     page.get_by_role("button", name="Get TokenInfo").click()
-    expect(page.get_by_role("status")).to_contain_text("Inactive")
+    expect(page.locator("main").get_by_role("status")).to_contain_text("Inactive")
     screenshot(page, "8-revoked-inactive")
 
 

@@ -169,7 +169,7 @@ def test_code_flow_with_pkce_walkthrough(page: Page, demo, screenshot):
     # Revoke the refresh token, then Refresh is refused and explained.
     page.get_by_label("Token", exact=True).select_option("refresh_token")
     page.get_by_role("button", name="Revoke").click()
-    expect(page.get_by_role("status")).to_contain_text("Revoked")
+    expect(page.locator("main").get_by_role("status")).to_contain_text("Revoked")
     page.get_by_role("button", name="Refresh").click()
     expect(page.get_by_role("heading", name="Token request refused")).to_be_visible()
     expect(page.get_by_role("alert")).to_contain_text("invalid_grant")
